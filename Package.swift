@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "charnn",
+    products: [
+        .library(name: "CharNN", targets: ["CharNN"]),
+        .executable(name: "charnn", targets: ["CharNNCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // Debian's OpenBLAS, through its own cblas.h (never the `blas` alternative).
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // utf8proc for NFC/NFKC and UAX #29 grapheme breaks.
+        .systemLibrary(
+            name: "CUTF8Proc",
+            pkgConfig: "libutf8proc",
+            providers: [.apt(["libutf8proc-dev"])]
+        ),
+        // Element-wise kernels compiled for AVX-512, AVX2 and baseline x86-64, chosen at run time
+        // (see docs/simd.md): Swift has no per-function target attributes.
+        .target(name: "CKernels"),
+        .target(
+            name: "CharNN",
+            dependencies: ["COpenBLAS", "CUTF8Proc", "CKernels"]
+        ),
+        .executableTarget(
+            name: "CharNNCLI",
+            dependencies: [
+                "CharNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/charnn"
+        ),
+        .testTarget(
+            name: "CharNNTests",
+            dependencies: [
+                "CharNN",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,60 @@
+// Element-wise kernels for charnn: activations, softmax/cross-entropy and the fused LSTM cell.
+//
+// Each kernel is compiled three times (AVX-512, AVX2+FMA, baseline x86-64) and the widest one this
+// CPU supports is picked once, at first use. The Swift side calls only these entry points, so a
+// binary built on any x86-64 runs on any x86-64. docs/simd.md explains the choice.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Name of the kernel variant in use: "avx512", "avx2" or "baseline".
+const char *ck_variant_name(void);
+/// Forces a variant by name ("avx512", "avx2", "baseline"); returns 0 if this CPU cannot run it.
+/// Tests use it to compare variants; the library never calls it.
+int ck_force_variant(const char *name);
+/// 1 if the CPU supports AVX-512F, 2 if AVX2+FMA (and not AVX-512F), 0 otherwise.
+int ck_cpu_simd_level(void);
+
+// y[i] = 1 / (1 + exp(-x[i]))                                                   x, y: [n]
+void ck_sigmoid(const float *x, float *y, size_t n);
+// y[i] = tanh(x[i])                                                              x, y: [n]
+void ck_tanh(const float *x, float *y, size_t n);
+// dx[i] = dy[i] * y[i] * (1 - y[i]), with y = sigmoid(x)                     y, dy, dx: [n]
+void ck_sigmoid_backward(const float *y, const float *dy, float *dx, size_t n);
+// dx[i] = dy[i] * (1 - y[i]^2), with y = tanh(x)                             y, dy, dx: [n]
+void ck_tanh_backward(const float *y, const float *dy, float *dx, size_t n);
+
+// Row-wise softmax of a [rows, cols] matrix, max-subtracted.                  x, y: [rows, cols]
+void ck_softmax(const float *x, float *y, size_t rows, size_t cols);
+// Row-wise log-softmax, x - max - log(sum(exp(x - max))).                     x, y: [rows, cols]
+void ck_log_softmax(const float *x, float *y, size_t rows, size_t cols);
+// Softmax cross-entropy, forward and backward in one pass over each row.
+// logits: [rows, cols], targets: [rows], probs_or_grad: [rows, cols], row_losses: [rows].
+// Writes -log p(target) per row, and (softmax - onehot(target)) * grad_scale into probs_or_grad
+// (which may alias logits). Returns the sum of the row losses in double precision.
+double ck_softmax_xent(const float *logits, const int32_t *targets, float *probs_or_grad,
+                       float *row_losses, size_t rows, size_t cols, float grad_scale);
+
+// The LSTM cell at one time step for a [B, 4H] block of gate pre-activations laid out per row as
+// [i | f | g | o] (PyTorch's order). In place: pre becomes the activated gates.
+//   c = f * c_prev + i * g;  tanh_c = tanh(c);  h = o * tanh_c
+// pre: [B, 4H]; c_prev, c, tanh_c, h: [B, H].
+void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *tanh_c, float *h,
+                          size_t batch, size_t hidden);
+// Backward of the cell at one step. gates are the activated gates from forward, dh is the total
+// gradient reaching h (from above and from the next step), dc_next the gradient from the next step's
+// c (updated in place to d c_prev). Writes the gate pre-activation gradients into dpre: [B, 4H].
+void ck_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_c,
+                           const float *dh, float *dc_next, float *dpre,
+                           size_t batch, size_t hidden);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,182 @@
+// The kernel bodies, written as plain loops without calls so that the compiler vectorizes them for
+// whatever instruction set the including file names in CK_TARGET. Included once per variant by
+// kernels_avx512.c, kernels_avx2.c and kernels_baseline.c, each defining CK_NAME(x) and CK_TARGET.
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <stddef.h>
+
+#define CK_INLINE static inline __attribute__((always_inline))
+
+// exp(x) by range reduction to r in [-ln2/2, ln2/2] and Cephes' degree-6 polynomial; within 2 ulp
+// over the clamped range. Branch-free and call-free, so it vectorizes; results for x < -87.3
+// are the smallest normal float rather than 0, far below anything a loss can see.
+CK_INLINE float CK_NAME(exp_approx)(float x) {
+    x = x < -87.3f ? -87.3f : x;
+    x = x > 88.3f ? 88.3f : x;
+    float kf = x * 1.44269504088896341f;
+    kf = (kf + 12582912.0f) - 12582912.0f; // round to nearest integer (1.5 * 2^23 trick)
+    float r = x - kf * 0.693359375f;
+    r = r - kf * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t k = (int32_t)kf;
+    int32_t bits = (k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return y * scale;
+}
+
+CK_INLINE float CK_NAME(sigmoid1)(float x) { return 1.0f / (1.0f + CK_NAME(exp_approx)(-x)); }
+
+// tanh: an odd polynomial near 0 (Cephes tanhf, where 1 - 2/(e^2x + 1) would lose relative
+// precision) and the exp form elsewhere; both are computed and one selected, to stay branch-free.
+CK_INLINE float CK_NAME(tanh1)(float x) {
+    float ax = x < 0.0f ? -x : x;
+    float z = x * x;
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+    float big = 1.0f - 2.0f / (CK_NAME(exp_approx)(2.0f * ax) + 1.0f);
+    big = x < 0.0f ? -big : big;
+    return ax < 0.625f ? small : big;
+}
+
+CK_TARGET static void CK_NAME(sigmoid)(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = CK_NAME(sigmoid1)(x[i]);
+}
+
+CK_TARGET static void CK_NAME(tanh)(const float *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = CK_NAME(tanh1)(x[i]);
+}
+
+CK_TARGET static void CK_NAME(sigmoid_backward)(const float *y, const float *dy, float *dx, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+CK_TARGET static void CK_NAME(tanh_backward)(const float *y, const float *dy, float *dx, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+CK_INLINE float CK_NAME(row_max)(const float *x, size_t n) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+// y = exp(x - m); returns the sum, accumulated in float lanes (vectorizable).
+CK_INLINE float CK_NAME(exp_shifted)(const float *x, float *y, size_t n, float m) {
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float e = CK_NAME(exp_approx)(x[i] - m);
+        y[i] = e;
+        s += e;
+    }
+    return s;
+}
+
+CK_TARGET static void CK_NAME(softmax)(const float *x, float *y, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float m = CK_NAME(row_max)(xr, cols);
+        float inv = 1.0f / CK_NAME(exp_shifted)(xr, yr, cols, m);
+        for (size_t i = 0; i < cols; i++) yr[i] *= inv;
+    }
+}
+
+CK_TARGET static void CK_NAME(log_softmax)(const float *x, float *y, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float m = CK_NAME(row_max)(xr, cols);
+        float s = CK_NAME(exp_shifted)(xr, yr, cols, m);
+        float shift = m + logf(s);
+        for (size_t i = 0; i < cols; i++) yr[i] = xr[i] - shift;
+    }
+}
+
+CK_TARGET static double CK_NAME(softmax_xent)(const float *logits, const int32_t *targets,
+                                              float *out, float *row_losses, size_t rows,
+                                              size_t cols, float grad_scale) {
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = logits + r * cols;
+        float *pr = out + r * cols;
+        size_t t = (size_t)targets[r];
+        float m = CK_NAME(row_max)(xr, cols);
+        float target_logit = xr[t]; // read before out (which may alias logits) is written
+        float s = CK_NAME(exp_shifted)(xr, pr, cols, m);
+        float loss = m + logf(s) - target_logit;
+        row_losses[r] = loss;
+        total += (double)loss;
+        float scale = grad_scale / s;
+        for (size_t i = 0; i < cols; i++) pr[i] *= scale;
+        pr[t] -= grad_scale;
+    }
+    return total;
+}
+
+CK_TARGET static void CK_NAME(lstm_cell_forward)(float *pre, const float *c_prev, float *c,
+                                                 float *tanh_c, float *h, size_t batch,
+                                                 size_t hidden) {
+    for (size_t b = 0; b < batch; b++) {
+        float *gi = pre + b * 4 * hidden;
+        float *gf = gi + hidden;
+        float *gg = gf + hidden;
+        float *go = gg + hidden;
+        const float *cp = c_prev + b * hidden;
+        float *cr = c + b * hidden;
+        float *tr = tanh_c + b * hidden;
+        float *hr = h + b * hidden;
+        for (size_t j = 0; j < hidden; j++) {
+            float i = CK_NAME(sigmoid1)(gi[j]);
+            float f = CK_NAME(sigmoid1)(gf[j]);
+            float g = CK_NAME(tanh1)(gg[j]);
+            float o = CK_NAME(sigmoid1)(go[j]);
+            float cn = f * cp[j] + i * g;
+            float tc = CK_NAME(tanh1)(cn);
+            gi[j] = i;
+            gf[j] = f;
+            gg[j] = g;
+            go[j] = o;
+            cr[j] = cn;
+            tr[j] = tc;
+            hr[j] = o * tc;
+        }
+    }
+}
+
+CK_TARGET static void CK_NAME(lstm_cell_backward)(const float *gates, const float *c_prev,
+                                                  const float *tanh_c, const float *dh,
+                                                  float *dc_next, float *dpre, size_t batch,
+                                                  size_t hidden) {
+    for (size_t b = 0; b < batch; b++) {
+        const float *gi = gates + b * 4 * hidden;
+        const float *gf = gi + hidden;
+        const float *gg = gf + hidden;
+        const float *go = gg + hidden;
+        float *di = dpre + b * 4 * hidden;
+        float *df = di + hidden;
+        float *dg = df + hidden;
+        float *dout = dg + hidden;
+        const float *cp = c_prev + b * hidden;
+        const float *tr = tanh_c + b * hidden;
+        const float *dhr = dh + b * hidden;
+        float *dcr = dc_next + b * hidden;
+        for (size_t j = 0; j < hidden; j++) {
+            float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = tr[j];
+            float dhj = dhr[j];
+            float dc = dcr[j] + dhj * o * (1.0f - tc * tc);
+            di[j] = dc * g * i * (1.0f - i);
+            df[j] = dc * cp[j] * f * (1.0f - f);
+            dg[j] = dc * i * (1.0f - g * g);
+            dout[j] = dhj * tc * o * (1.0f - o);
+            dcr[j] = dc * f;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+// One table of function pointers per compiled variant; dispatch.c picks one at first use.
+#ifndef CKERNELS_VARIANTS_H
+#define CKERNELS_VARIANTS_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *name;
+    void (*sigmoid)(const float *, float *, size_t);
+    void (*tanh)(const float *, float *, size_t);
+    void (*sigmoid_backward)(const float *, const float *, float *, size_t);
+    void (*tanh_backward)(const float *, const float *, float *, size_t);
+    void (*softmax)(const float *, float *, size_t, size_t);
+    void (*log_softmax)(const float *, float *, size_t, size_t);
+    double (*softmax_xent)(const float *, const int32_t *, float *, float *, size_t, size_t, float);
+    void (*lstm_cell_forward)(float *, const float *, float *, float *, float *, size_t, size_t);
+    void (*lstm_cell_backward)(const float *, const float *, const float *, const float *, float *,
+                               float *, size_t, size_t);
+} ck_table;
+
+#define CK_DEFINE_TABLE(v)                                                                         \
+    const ck_table ck_table_##v = {                                                                \
+        #v, ck_##v##_sigmoid, ck_##v##_tanh, ck_##v##_sigmoid_backward, ck_##v##_tanh_backward,   \
+        ck_##v##_softmax, ck_##v##_log_softmax, ck_##v##_softmax_xent,                            \
+        ck_##v##_lstm_cell_forward, ck_##v##_lstm_cell_backward};
+
+extern const ck_table ck_table_avx512;
+extern const ck_table ck_table_avx2;
+extern const ck_table ck_table_baseline;
+#endif

@@ -1,0 +1,16 @@
+import ArgumentParser
+import CharNN
+
+@main
+struct CharNNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charnn",
+        abstract: "Train character-level LSTM language models on any UTF-8 text, and sample from them.",
+        discussion: """
+            charnn reads text as Unicode (NFC-normalized grapheme clusters by default), so every script \
+            round-trips exactly. Run `charnn help <subcommand>` for the options of each step.
+            """,
+        version: charnnVersion,
+        subcommands: [VocabCommand.self]
+    )
+}
