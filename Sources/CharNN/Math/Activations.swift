@@ -1,0 +1,89 @@
+import CKernels
+
+/// Element-wise kernels from the CKernels target, wrapped for Swift buffers.
+///
+/// The C side is compiled for AVX-512, AVX2 and baseline x86-64 and picks the widest this CPU runs
+/// at load time, so the hot loops get wide SIMD without building a binary that needs AVX-512.
+public enum Activations {
+    /// The kernel variant in use: "avx512", "avx2" or "baseline".
+    public static var variant: String { String(cString: ck_variant_name()) }
+
+    /// y = sigmoid(x), element-wise.
+    public static func sigmoid(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        precondition(y.count >= x.count)
+        ck_sigmoid(x.baseAddress, y.baseAddress, x.count)
+    }
+
+    /// y = tanh(x), element-wise.
+    public static func tanh(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        precondition(y.count >= x.count)
+        ck_tanh(x.baseAddress, y.baseAddress, x.count)
+    }
+
+    /// dx = dy · y · (1 − y), the sigmoid derivative expressed through its output y.
+    public static func sigmoidBackward(
+        output y: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+        into dx: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(dy.count == y.count && dx.count >= y.count)
+        ck_sigmoid_backward(y.baseAddress, dy.baseAddress, dx.baseAddress, y.count)
+    }
+
+    /// dx = dy · (1 − y²), the tanh derivative expressed through its output y.
+    public static func tanhBackward(
+        output y: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+        into dx: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(dy.count == y.count && dx.count >= y.count)
+        ck_tanh_backward(y.baseAddress, dy.baseAddress, dx.baseAddress, y.count)
+    }
+
+    /// Row-wise softmax of a [rows, cols] matrix (max-subtracted, so ±1e4 logits stay finite).
+    public static func softmax(
+        _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+    ) {
+        precondition(x.count == rows * cols && y.count >= x.count)
+        ck_softmax(x.baseAddress, y.baseAddress, rows, cols)
+    }
+
+    /// Row-wise log-softmax of a [rows, cols] matrix through log-sum-exp.
+    public static func logSoftmax(
+        _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
+    ) {
+        precondition(x.count == rows * cols && y.count >= x.count)
+        ck_log_softmax(x.baseAddress, y.baseAddress, rows, cols)
+    }
+
+    /// Softmax cross-entropy over [rows, cols] logits with one target class per row.
+    ///
+    /// Writes each row's loss (−log p(target)) into `rowLosses` and
+    /// `gradientScale · (softmax − onehot(target))` into `gradient`, which may be the logits'
+    /// own storage. Returns the sum of the row losses, accumulated in Double.
+    public static func softmaxCrossEntropy(
+        logits: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>,
+        gradient: UnsafeMutablePointer<Float>, rowLosses: UnsafeMutableBufferPointer<Float>,
+        cols: Int, gradientScale: Float
+    ) -> Double {
+        precondition(rowLosses.count >= targets.count)
+        for t in targets { precondition(t >= 0 && Int(t) < cols, "softmaxCrossEntropy: target out of range") }
+        return ck_softmax_xent(
+            logits, targets.baseAddress, gradient, rowLosses.baseAddress, targets.count, cols, gradientScale)
+    }
+}
+
+extension Activations {
+    /// Switches every element-wise kernel to the named variant ("avx512", "avx2", "baseline") for
+    /// the rest of the process; false if this CPU cannot run it. For tests and benchmarks that
+    /// compare variants: the library always starts on the widest one.
+    @discardableResult
+    public static func useVariant(_ name: String) -> Bool { ck_force_variant(name) != 0 }
+
+    /// The variants this CPU can run, widest first.
+    public static var availableVariants: [String] {
+        switch ck_cpu_simd_level() {
+        case 1: ["avx512", "avx2", "baseline"]
+        case 2: ["avx2", "baseline"]
+        default: ["baseline"]
+        }
+    }
+}

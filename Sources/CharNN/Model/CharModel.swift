@@ -1,0 +1,172 @@
+/// A character-level language model: embedding → stacked LSTM → dropout → linear head.
+///
+/// The weights are a value (``ParameterSet``); running the model needs a ``ModelWorkspace`` sized
+/// for the batch, which holds the activations that ``backward(workspace:into:)`` consumes. Token
+/// arrays are time-major, [T, B]: element `t * B + b` is step t of stream b.
+public struct CharModel: Sendable, Equatable {
+    public let config: ModelConfig
+    public var parameters: ParameterSet
+
+    /// A freshly initialized model (see ``ParameterSet/initialized(for:using:)``).
+    public init(config: ModelConfig, seed: UInt64) throws(ModelError) {
+        try config.validate()
+        var rng = RandomGenerator(seed: seed)
+        self.config = config
+        self.parameters = .initialized(for: config, using: &rng)
+    }
+
+    /// A model with the given weights, whose layout must match the config.
+    public init(config: ModelConfig, parameters: ParameterSet) throws(ModelError) {
+        try config.validate()
+        guard parameters.layout == ParameterLayout(config: config) else {
+            throw .shapeMismatch("parameters do not match the model configuration")
+        }
+        self.config = config
+        self.parameters = parameters
+    }
+
+    /// Runs the model without dropout over `tokens` [T, B] from `state`, leaving `state` at the
+    /// final step. Returns the mean cross-entropy against `targets` [T, B] when they are given;
+    /// the logits (or, with targets, their gradient) stay in the workspace for ``backward``.
+    @discardableResult
+    public func forward(
+        tokens: [Int32], targets: [Int32]? = nil, state: inout RecurrentState, workspace: ModelWorkspace
+    ) throws(ModelError) -> Double? {
+        try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: nil)
+    }
+
+    /// As ``forward(tokens:targets:state:workspace:)`` but in training mode: dropout masks are
+    /// drawn from `rng` when the config's dropout is above 0.
+    public func forwardTraining(
+        tokens: [Int32], targets: [Int32], state: inout RecurrentState, workspace: ModelWorkspace,
+        rng: inout RandomGenerator
+    ) throws(ModelError) -> Double {
+        try withUnsafeMutablePointer(to: &rng) { (pointer) throws(ModelError) -> Double in
+            try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: pointer)!
+        }
+    }
+
+    private func run(
+        tokens: [Int32], targets: [Int32]?, state: inout RecurrentState, workspace ws: ModelWorkspace,
+        rng: UnsafeMutablePointer<RandomGenerator>?
+    ) throws(ModelError) -> Double? {
+        let B = ws.batch, T = ws.steps, N = B * T
+        let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize
+        guard ws.config == config else { throw .shapeMismatch("workspace was built for another model") }
+        guard tokens.count == N else { throw .shapeMismatch("expected \(N) tokens ([\(T), \(B)]), got \(tokens.count)") }
+        guard state.layers == config.layers, state.batch == B, state.hidden == H else {
+            throw .shapeMismatch("state is [\(state.layers), \(state.batch), \(state.hidden)], model needs [\(config.layers), \(B), \(H)]")
+        }
+        try copyTokens(tokens, into: ws.tokens)
+        if let targets {
+            guard targets.count == N else { throw .shapeMismatch("expected \(N) targets, got \(targets.count)") }
+            try copyTokens(targets, into: ws.targets)
+        }
+        ws.lastForwardHadTargets = targets != nil
+        ws.lastForwardUsedDropout = rng != nil && config.dropout > 0
+
+        let offsets = parameters.layout.offsets
+        return parameters.values.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            embeddingForward(out: ws.embedded, tokens: ws.tokens, table: p + offsets.embedding, count: N, width: E)
+            var input = UnsafePointer(ws.embedded)
+            for k in 0..<config.layers {
+                let act = ws.layers[k]
+                state.h.withUnsafeBufferPointer { act.hidden.update(from: $0.baseAddress! + k * B * H, count: B * H) }
+                state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
+                lstmForward(
+                    x: input, weights: layerWeights(p, offsets, k), act: act, biasScratch: ws.biasScratch,
+                    steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
+                state.h.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.hidden + N * H, count: B * H) }
+                state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
+                if ws.lastForwardUsedDropout, let rng {
+                    dropoutForward(
+                        out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
+                        probability: config.dropout, rng: &rng.pointee)
+                }
+                input = UnsafePointer(ws.layerOutput(k))
+            }
+            headForward(
+                logits: ws.logits, y: input, weight: p + offsets.headWeight, bias: p + offsets.headBias,
+                rows: N, hidden: H, vocabulary: V)
+            guard targets != nil else { return nil }
+            return crossEntropyForwardBackward(
+                logits: ws.logits, targets: ws.targets, rowLosses: ws.rowLosses, rows: N, vocabulary: V)
+        }
+    }
+
+    /// Backpropagates the loss of the last ``forwardTraining`` (or ``forward`` with targets) run in
+    /// `workspace`, adding every parameter's gradient into `gradients` (zero it first for a fresh
+    /// step). The gradient reaching the initial state is kept in the workspace.
+    public func backward(workspace ws: ModelWorkspace, into gradients: inout ParameterSet) throws(ModelError) {
+        guard ws.config == config, ws.lastForwardHadTargets else {
+            throw .shapeMismatch("backward needs a forward pass with targets in this workspace")
+        }
+        guard gradients.layout == parameters.layout else { throw .shapeMismatch("gradient layout differs from the model's") }
+        let B = ws.batch, T = ws.steps, N = B * T
+        let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
+        let offsets = parameters.layout.offsets
+        parameters.values.withUnsafeBufferPointer { buffer in
+            gradients.values.withUnsafeMutableBufferPointer { gradBuffer in
+                let p = buffer.baseAddress!, g = gradBuffer.baseAddress!
+                var dOut = ws.gradientA, dIn = ws.gradientB
+                headBackward(
+                    dy: dOut, dWeight: g + offsets.headWeight, dBias: g + offsets.headBias, dLogits: ws.logits,
+                    y: ws.layerOutput(L - 1), weight: p + offsets.headWeight, ones: ws.ones,
+                    rows: N, hidden: H, vocabulary: V)
+                for k in stride(from: L - 1, through: 0, by: -1) {
+                    if ws.lastForwardUsedDropout { dropoutBackward(d: dOut, mask: ws.dropoutMasks[k], count: N * H) }
+                    let dh = ws.stateGradientH + k * B * H, dc = ws.stateGradientC + k * B * H
+                    dh.update(repeating: 0, count: B * H)
+                    dc.update(repeating: 0, count: B * H)
+                    let x = k == 0 ? UnsafePointer(ws.embedded) : UnsafePointer(ws.layerOutput(k - 1))
+                    lstmBackward(
+                        dx: dIn, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
+                        grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
+                        dGates: ws.dGates, ones: ws.ones,
+                        steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
+                    swap(&dOut, &dIn)
+                }
+                embeddingBackward(
+                    dTable: g + offsets.embedding, dOut: dOut, tokens: ws.tokens, count: N, width: config.embeddingSize)
+                ws.inputGradient = dOut
+            }
+        }
+    }
+
+    private func copyTokens(_ source: [Int32], into destination: UnsafeMutablePointer<Int32>) throws(ModelError) {
+        let V = config.vocabularySize
+        for (n, token) in source.enumerated() {
+            guard token >= 0 && Int(token) < V else { throw .tokenOutOfRange(token: token, vocabularySize: V) }
+            destination[n] = token
+        }
+    }
+
+    private func layerWeights(_ p: UnsafePointer<Float>, _ o: ParameterLayout.Offsets, _ k: Int) -> LSTMWeights<UnsafePointer<Float>> {
+        LSTMWeights(weightIH: p + o.weightIH[k], weightHH: p + o.weightHH[k], biasIH: p + o.biasIH[k], biasHH: p + o.biasHH[k])
+    }
+
+    private func layerGradients(_ g: UnsafeMutablePointer<Float>, _ o: ParameterLayout.Offsets, _ k: Int) -> LSTMWeights<UnsafeMutablePointer<Float>> {
+        LSTMWeights(weightIH: g + o.weightIH[k], weightHH: g + o.weightHH[k], biasIH: g + o.biasIH[k], biasHH: g + o.biasHH[k])
+    }
+}
+
+extension ModelWorkspace {
+    /// The logits of the last forward pass without targets, [T, B, V] (after a pass with
+    /// targets the buffer holds their gradient instead).
+    public func logitsCopy() -> [Float] {
+        Array(UnsafeBufferPointer(start: logits, count: batch * steps * config.vocabularySize))
+    }
+
+    /// dLoss/dh0 and dLoss/dc0 of every layer after the last backward, [L, B, H] each.
+    public func initialStateGradient() -> (h: [Float], c: [Float]) {
+        let count = config.layers * batch * config.hiddenSize
+        return (Array(UnsafeBufferPointer(start: stateGradientH, count: count)),
+                Array(UnsafeBufferPointer(start: stateGradientC, count: count)))
+    }
+
+    /// dLoss/d(embedded input) [T, B, E] after the last backward.
+    public func inputGradientCopy() -> [Float]? {
+        inputGradient.map { Array(UnsafeBufferPointer(start: $0, count: batch * steps * config.embeddingSize)) }
+    }
+}

@@ -1,0 +1,77 @@
+import CKernels
+
+// One LSTM layer over T steps of a batch of B streams, time-major, with PyTorch's fused weights:
+//   gates_t = x_t · W_ihᵀ + b_ih + h_{t-1} · W_hhᵀ + b_hh      [B, 4H], rows [i | f | g | o]
+//   c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g),   h_t = σ(o) ⊙ tanh(c_t)
+// The input projection of all T steps is one GEMM; each step then adds one recurrent GEMM and
+// runs the fused cell kernel. Backward runs the cell kernels back through time, then forms all the
+// weight gradients with GEMMs over the T·B rows at once.
+
+/// A layer's parameters (or their gradients) inside the flat parameter buffer.
+struct LSTMWeights<P> {
+    var weightIH: P  // [4H, I]
+    var weightHH: P  // [4H, H]
+    var biasIH: P    // [4H]
+    var biasHH: P    // [4H]
+}
+
+/// What forward keeps for backward, one set per layer, allocated once per (B, T).
+struct LSTMActivations {
+    var gates: UnsafeMutablePointer<Float>   // [T, B, 4H] activated i, f, g, o
+    var hidden: UnsafeMutablePointer<Float>  // [T+1, B, H]; slot 0 is the initial h
+    var cell: UnsafeMutablePointer<Float>    // [T+1, B, H]; slot 0 is the initial c
+    var tanhCell: UnsafeMutablePointer<Float> // [T, B, H]
+}
+
+/// x: [T, B, I] → act.hidden[1...T]: [T, B, H], with act.hidden[0], act.cell[0] holding h0, c0.
+func lstmForward(
+    x: UnsafePointer<Float>, weights w: LSTMWeights<UnsafePointer<Float>>, act: LSTMActivations,
+    biasScratch: UnsafeMutablePointer<Float>, steps T: Int, batch B: Int, input I: Int, hidden H: Int
+) {
+    let G = 4 * H
+    for j in 0..<G { biasScratch[j] = w.biasIH[j] + w.biasHH[j] }
+    for row in 0..<(T * B) { (act.gates + row * G).update(from: biasScratch, count: G) }
+    // gates[T·B, 4H] += x[T·B, I] · W_ihᵀ
+    BLAS.gemm(m: T * B, n: G, k: I, x, w.weightIH, transposeB: true, into: act.gates, beta: 1)
+    for t in 0..<T {
+        let gates = act.gates + t * B * G
+        // gates_t[B, 4H] += h_{t-1}[B, H] · W_hhᵀ
+        BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
+        ck_lstm_cell_forward(
+            gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.tanhCell + t * B * H,
+            act.hidden + (t + 1) * B * H, B, H)
+    }
+}
+
+/// dOut: [T, B, H] (gradient of the layer's outputs) → dx: [T, B, I]; accumulates into grads.
+/// dh, dc: [B, H] carry the gradient through time; on entry they hold the gradient at the final
+/// state (zero in training), on exit the gradient at the initial state h0, c0.
+/// dGates: [T, B, 4H] scratch; ones: at least T·B ones, for the bias sums.
+func lstmBackward(
+    dx: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    weights w: LSTMWeights<UnsafePointer<Float>>, grads: LSTMWeights<UnsafeMutablePointer<Float>>,
+    act: LSTMActivations, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
+    dGates: UnsafeMutablePointer<Float>, ones: UnsafePointer<Float>,
+    steps T: Int, batch B: Int, input I: Int, hidden H: Int
+) {
+    let G = 4 * H
+    for t in stride(from: T - 1, through: 0, by: -1) {
+        let dOutT = dOut + t * B * H
+        for n in 0..<(B * H) { dh[n] += dOutT[n] }
+        let dGatesT = dGates + t * B * G
+        ck_lstm_cell_backward(
+            act.gates + t * B * G, act.cell + t * B * H, act.tanhCell + t * B * H, dh, dc, dGatesT, B, H)
+        // dh_{t-1}[B, H] = dGates_t[B, 4H] · W_hh[4H, H]
+        BLAS.gemm(m: B, n: H, k: G, dGatesT, w.weightHH, into: dh)
+    }
+    let rows = T * B
+    // dW_ih[4H, I] += dGatesᵀ[4H, T·B] · x[T·B, I]
+    BLAS.gemm(m: G, n: I, k: rows, dGates, transposeA: true, x, into: grads.weightIH, beta: 1)
+    // dW_hh[4H, H] += dGatesᵀ[4H, T·B] · h_{0..T-1}[T·B, H]
+    BLAS.gemm(m: G, n: H, k: rows, dGates, transposeA: true, act.hidden, into: grads.weightHH, beta: 1)
+    // db[4H] += Σ_rows dGates: the same sum feeds both biases, which PyTorch keeps separate.
+    BLAS.gemv(rows: rows, cols: G, dGates, transpose: true, ones, into: grads.biasIH, beta: 1)
+    BLAS.gemv(rows: rows, cols: G, dGates, transpose: true, ones, into: grads.biasHH, beta: 1)
+    // dx[T·B, I] = dGates[T·B, 4H] · W_ih[4H, I]
+    BLAS.gemm(m: rows, n: I, k: G, dGates, w.weightIH, into: dx)
+}

@@ -1,0 +1,49 @@
+/// The shape of a charnn model: embedding → `layers` stacked LSTMs of `hiddenSize` units →
+/// dropout → linear head over the vocabulary.
+public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
+    /// Number of symbols in the vocabulary (the embedding's rows and the head's outputs).
+    public var vocabularySize: Int
+    /// Width of each symbol's embedding vector, the first LSTM layer's input size.
+    public var embeddingSize: Int
+    /// Units per LSTM layer.
+    public var hiddenSize: Int
+    /// Number of stacked LSTM layers.
+    public var layers: Int
+    /// Probability of zeroing each LSTM output during training (0 turns dropout off).
+    public var dropout: Float
+
+    public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float = 0) {
+        self.vocabularySize = vocabularySize
+        self.embeddingSize = embeddingSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.dropout = dropout
+    }
+
+    /// Input width of LSTM layer `k`: the embedding for the first, the layer below's output after.
+    public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : hiddenSize }
+
+    /// Throws a ``ModelError/invalidConfig(_:)`` naming the first field out of range.
+    public func validate() throws(ModelError) {
+        if vocabularySize < 1 { throw .invalidConfig("vocabulary size must be at least 1, got \(vocabularySize)") }
+        if embeddingSize < 1 { throw .invalidConfig("embedding size must be at least 1, got \(embeddingSize)") }
+        if hiddenSize < 1 { throw .invalidConfig("hidden size must be at least 1, got \(hiddenSize)") }
+        if layers < 1 { throw .invalidConfig("layer count must be at least 1, got \(layers)") }
+        if !(dropout >= 0 && dropout < 1) { throw .invalidConfig("dropout must be in [0, 1), got \(dropout)") }
+    }
+}
+
+/// Errors from building or running a model.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case invalidConfig(String)
+    case shapeMismatch(String)
+    case tokenOutOfRange(token: Int32, vocabularySize: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let what): "invalid model configuration: \(what)"
+        case .shapeMismatch(let what): "shape mismatch: \(what)"
+        case .tokenOutOfRange(let token, let size): "token id \(token) is outside the vocabulary of \(size) symbols"
+        }
+    }
+}

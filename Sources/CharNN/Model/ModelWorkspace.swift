@@ -1,0 +1,106 @@
+/// Every activation and gradient buffer one forward/backward pass needs, for one (batch, steps)
+/// shape, allocated once in a single block (as llm.c does) and reused for every batch, so the
+/// time loop never allocates.
+///
+/// A workspace belongs to one thread at a time; it is a reference type because it is scratch
+/// memory, not a value anyone should copy.
+public final class ModelWorkspace {
+    public let config: ModelConfig
+    /// Number of parallel streams B.
+    public let batch: Int
+    /// Number of time steps T per forward pass.
+    public let steps: Int
+
+    let tokens: UnsafeMutablePointer<Int32>   // [T, B]
+    let targets: UnsafeMutablePointer<Int32>  // [T, B]
+    private let storage: UnsafeMutablePointer<Float>
+    private let storageCount: Int
+
+    let embedded: UnsafeMutablePointer<Float>       // [T, B, E]
+    let layers: [LSTMActivations]                   // per layer
+    let dropoutMasks: [UnsafeMutablePointer<Float>] // per layer [T, B, H], when dropout > 0
+    let dropped: [UnsafeMutablePointer<Float>]      // per layer [T, B, H], when dropout > 0
+    let logits: UnsafeMutablePointer<Float>         // [T, B, V]; dLoss/dLogits after the loss
+    let rowLosses: UnsafeMutablePointer<Float>      // [T, B]
+    let gradientA: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] ping
+    let gradientB: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] pong
+    let dGates: UnsafeMutablePointer<Float>         // [T, B, 4H]
+    let stateGradientH: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dh0 after backward
+    let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
+    let biasScratch: UnsafeMutablePointer<Float>    // [4H]
+    let ones: UnsafeMutablePointer<Float>           // [max(T·B, 1)]
+
+    /// What the last forward pass did, so backward knows what it may use.
+    var lastForwardHadTargets = false
+    var lastForwardUsedDropout = false
+    /// Where the layer-0 input gradient ended up after the last backward.
+    var inputGradient: UnsafeMutablePointer<Float>?
+
+    public init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
+        try config.validate()
+        guard batch >= 1, steps >= 1 else {
+            throw .shapeMismatch("batch and steps must be at least 1, got \(batch) and \(steps)")
+        }
+        self.config = config
+        self.batch = batch
+        self.steps = steps
+        let N = batch * steps, B = batch
+        let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize, L = config.layers
+        let useDropout = config.dropout > 0
+        let perLayer = N * 4 * H + 2 * (N + B) * H + N * H + (useDropout ? 2 * N * H : 0)
+        let widest = max(E, H)
+        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + N * 4 * H + 2 * L * B * H + 4 * H + N
+        storage = .allocate(capacity: storageCount)
+        storage.initialize(repeating: 0, count: storageCount)
+        tokens = .allocate(capacity: N)
+        tokens.initialize(repeating: 0, count: N)
+        targets = .allocate(capacity: N)
+        targets.initialize(repeating: 0, count: N)
+
+        var cursor = storage
+        func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+            defer { cursor += count }
+            return cursor
+        }
+        embedded = take(N * E)
+        var layers: [LSTMActivations] = [], masks: [UnsafeMutablePointer<Float>] = []
+        var dropped: [UnsafeMutablePointer<Float>] = []
+        for _ in 0..<L {
+            layers.append(LSTMActivations(
+                gates: take(N * 4 * H), hidden: take((N + B) * H), cell: take((N + B) * H),
+                tanhCell: take(N * H)))
+            if useDropout {
+                masks.append(take(N * H))
+                dropped.append(take(N * H))
+            }
+        }
+        self.layers = layers
+        self.dropoutMasks = masks
+        self.dropped = dropped
+        logits = take(N * V)
+        rowLosses = take(N)
+        gradientA = take(N * widest)
+        gradientB = take(N * widest)
+        dGates = take(N * 4 * H)
+        stateGradientH = take(L * B * H)
+        stateGradientC = take(L * B * H)
+        biasScratch = take(4 * H)
+        ones = take(N)
+        ones.update(repeating: 1, count: N)
+        precondition(cursor == storage + storageCount, "workspace layout out of step with its size")
+    }
+
+    deinit {
+        storage.deallocate()
+        tokens.deallocate()
+        targets.deallocate()
+    }
+
+    /// Bytes held by this workspace's buffers.
+    public var byteCount: Int { storageCount * MemoryLayout<Float>.stride + 2 * batch * steps * 4 }
+
+    /// The output of LSTM layer k as the next layer (or the head) sees it: after dropout if on.
+    func layerOutput(_ k: Int) -> UnsafeMutablePointer<Float> {
+        lastForwardUsedDropout ? dropped[k] : layers[k].hidden + batch * config.hiddenSize
+    }
+}
