@@ -21,16 +21,21 @@ static const ck_table *ck_pick(void) {
 }
 
 // Resolved before main by a constructor, so concurrent first calls never race on it.
-static const ck_table *ck_active;
-__attribute__((constructor)) static void ck_init(void) { ck_active = ck_pick(); }
+static const ck_table *ck_default;
+__attribute__((constructor)) static void ck_init(void) { ck_default = ck_pick(); }
+
+// A per-thread override, so a test can run one variant while other threads keep the default.
+static __thread const ck_table *ck_override;
+#define ck_active (ck_override ? ck_override : ck_default)
 
 const char *ck_variant_name(void) { return ck_active->name; }
 
 int ck_force_variant(const char *name) {
     int level = ck_cpu_simd_level();
-    if (strcmp(name, "baseline") == 0) { ck_active = &ck_table_baseline; return 1; }
-    if (strcmp(name, "avx2") == 0 && (level == 1 || level == 2)) { ck_active = &ck_table_avx2; return 1; }
-    if (strcmp(name, "avx512") == 0 && level == 1) { ck_active = &ck_table_avx512; return 1; }
+    if (name == NULL) { ck_override = NULL; return 1; }
+    if (strcmp(name, "baseline") == 0) { ck_override = &ck_table_baseline; return 1; }
+    if (strcmp(name, "avx2") == 0 && (level == 1 || level == 2)) { ck_override = &ck_table_avx2; return 1; }
+    if (strcmp(name, "avx512") == 0 && level == 1) { ck_override = &ck_table_avx512; return 1; }
     return 0;
 }
 

@@ -94,9 +94,9 @@ CK_TARGET static void CK_NAME(log_softmax)(const float *x, float *y, size_t rows
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
         float m = CK_NAME(row_max)(xr, cols);
-        float s = CK_NAME(exp_shifted)(xr, yr, cols, m);
-        float shift = m + logf(s);
-        for (size_t i = 0; i < cols; i++) yr[i] = xr[i] - shift;
+        float log_s = logf(CK_NAME(exp_shifted)(xr, yr, cols, m));
+        // (x - m) first: it is exact near the max, where m + log s would round at |m|'s scale.
+        for (size_t i = 0; i < cols; i++) yr[i] = (xr[i] - m) - log_s;
     }
 }
 
@@ -111,7 +111,7 @@ CK_TARGET static double CK_NAME(softmax_xent)(const float *logits, const int32_t
         float m = CK_NAME(row_max)(xr, cols);
         float target_logit = xr[t]; // read before out (which may alias logits) is written
         float s = CK_NAME(exp_shifted)(xr, pr, cols, m);
-        float loss = m + logf(s) - target_logit;
+        float loss = (m - target_logit) + logf(s); // subtract first: exact when the logits are huge
         row_losses[r] = loss;
         total += (double)loss;
         float scale = grad_scale / s;

@@ -50,7 +50,16 @@ struct LSTMReferenceTests {
         }
     }
 
-    @Test("logits and final states match PyTorch")
+    @Test("logits and final states match PyTorch", arguments: Activations.availableVariants)
+    func forwardMatches(variant: String) throws {
+        try inVariant(variant) { try forwardMatches() }
+    }
+
+    @Test("loss and every gradient match PyTorch", arguments: Activations.availableVariants)
+    func backwardMatches(variant: String) throws {
+        try inVariant(variant) { try backwardMatches() }
+    }
+
     func forwardMatches() throws {
         let ref = try Reference()
         let model = try ref.model()
@@ -62,13 +71,12 @@ struct LSTMReferenceTests {
         let logitsError = maxRelativeError(workspace.logitsCopy(), expectedLogits)
         let hError = maxRelativeError(state.h, try ref.tensor("h_n").doubles())
         let cError = maxRelativeError(state.c, try ref.tensor("c_n").doubles())
-        print("reference forward: max relative error logits \(logitsError), h_n \(hError), c_n \(cError)")
+        print("reference forward (\(Activations.variant)): max relative error logits \(logitsError), h_n \(hError), c_n \(cError)")
         #expect(logitsError < Self.tolerance)
         #expect(hError < Self.tolerance)
         #expect(cError < Self.tolerance)
     }
 
-    @Test("loss and every gradient match PyTorch")
     func backwardMatches() throws {
         let ref = try Reference()
         let model = try ref.model()
@@ -94,6 +102,6 @@ struct LSTMReferenceTests {
             #expect(error < Self.tolerance, "grad of \(name): max relative error \(error)")
             if error > worst.1 { worst = (name, error) }
         }
-        print("reference backward: largest max relative error \(worst.1) in \(worst.0)")
+        print("reference backward (\(Activations.variant)): largest max relative error \(worst.1) in \(worst.0)")
     }
 }

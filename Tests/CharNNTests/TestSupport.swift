@@ -1,3 +1,5 @@
+import CharNN
+import Testing
 import Foundation
 
 /// Files committed next to the tests, found through this source file's path so no resource
@@ -53,4 +55,10 @@ struct ErrorStats: CustomStringConvertible {
     }
 
     var description: String { "max abs \(maxAbsolute), scale \(referenceScale), normwise \(normwise)" }
+}
+
+/// Runs `body` with the element-wise kernels on this thread switched to `variant`.
+func inVariant(_ variant: String, _ body: () throws -> Void) throws {
+    let ran = try Activations.withVariant(variant, body)
+    try #require(ran != nil, "this CPU cannot run the \(variant) kernels")
 }

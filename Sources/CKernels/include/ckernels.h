@@ -15,8 +15,8 @@ extern "C" {
 
 /// Name of the kernel variant in use: "avx512", "avx2" or "baseline".
 const char *ck_variant_name(void);
-/// Forces a variant by name ("avx512", "avx2", "baseline"); returns 0 if this CPU cannot run it.
-/// Tests use it to compare variants; the library never calls it.
+/// Forces a variant by name ("avx512", "avx2", "baseline") for the calling thread only, or restores
+/// the default with NULL; returns 0 if this CPU cannot run it. Tests use it to compare variants.
 int ck_force_variant(const char *name);
 /// 1 if the CPU supports AVX-512F, 2 if AVX2+FMA (and not AVX-512F), 0 otherwise.
 int ck_cpu_simd_level(void);

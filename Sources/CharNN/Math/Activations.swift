@@ -72,11 +72,14 @@ public enum Activations {
 }
 
 extension Activations {
-    /// Switches every element-wise kernel to the named variant ("avx512", "avx2", "baseline") for
-    /// the rest of the process; false if this CPU cannot run it. For tests and benchmarks that
-    /// compare variants: the library always starts on the widest one.
-    @discardableResult
-    public static func useVariant(_ name: String) -> Bool { ck_force_variant(name) != 0 }
+    /// Runs `body` with every element-wise kernel on the calling thread switched to the named
+    /// variant ("avx512", "avx2", "baseline"); returns nil if this CPU cannot run it. For tests
+    /// and benchmarks that compare variants; other threads keep the widest variant.
+    public static func withVariant<R>(_ name: String, _ body: () throws -> R) rethrows -> R? {
+        guard ck_force_variant(name) != 0 else { return nil }
+        defer { ck_force_variant(nil) }
+        return try body()
+    }
 
     /// The variants this CPU can run, widest first.
     public static var availableVariants: [String] {

@@ -1,0 +1,52 @@
+import CharNN
+import Testing
+
+/// The GEMM and GEMV wrappers against a naive triple loop, in every transpose combination and at
+/// the awkward shapes (a single row, a single column) that the LSTM uses.
+@Suite("BLAS wrappers")
+struct BLASTests {
+    static func random(_ count: Int, _ rng: inout RandomGenerator) -> [Float] {
+        (0..<count).map { _ in rng.nextUnitFloat() * 2 - 1 }
+    }
+
+    @Test("gemm matches a naive product", arguments: [(5, 7, 3), (1, 16, 8), (9, 1, 4), (12, 10, 1)])
+    func gemm(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = RandomGenerator(seed: UInt64(m * 100 + n * 10 + k))
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let a = Self.random(m * k, &rng), b = Self.random(k * n, &rng), c0 = Self.random(m * n, &rng)
+                var c = c0
+                BLAS.gemm(m: m, n: n, k: k, a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: 0.5, beta: 2)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum: Float = 0
+                        for p in 0..<k {
+                            sum += (transposeA ? a[p * m + i] : a[i * k + p]) * (transposeB ? b[j * k + p] : b[p * n + j])
+                        }
+                        let expected = 0.5 * sum + 2 * c0[i * n + j]
+                        #expect(abs(c[i * n + j] - expected) < 1e-5, "m\(m) n\(n) k\(k) tA \(transposeA) tB \(transposeB)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("gemv matches a naive product, plain and transposed")
+    func gemv() {
+        var rng = RandomGenerator(seed: 3)
+        let rows = 6, cols = 4
+        let a = Self.random(rows * cols, &rng), x = Self.random(cols, &rng), xt = Self.random(rows, &rng)
+        var y = [Float](repeating: 1, count: rows), yt = [Float](repeating: 1, count: cols)
+        BLAS.gemv(rows: rows, cols: cols, a, x, into: &y, beta: 1)
+        BLAS.gemv(rows: rows, cols: cols, a, transpose: true, xt, into: &yt)
+        for i in 0..<rows {
+            let expected = 1 + (0..<cols).reduce(Float(0)) { $0 + a[i * cols + $1] * x[$1] }
+            #expect(abs(y[i] - expected) < 1e-5)
+        }
+        for j in 0..<cols {
+            let expected = (0..<rows).reduce(Float(0)) { $0 + a[$1 * cols + j] * xt[$1] }
+            #expect(abs(yt[j] - expected) < 1e-5)
+        }
+    }
+}
