@@ -1,7 +1,16 @@
 import ArgumentParser
 import CharNN
 
+/// The process entry point: fixes OpenBLAS's kernel choice before any work, then parses the
+/// command line.
 @main
+enum Entry {
+    static func main() {
+        OpenBLASRuntime.reexecWithOptimizedCoreIfNeeded(arguments: CommandLine.arguments)
+        CharNNCommand.main()
+    }
+}
+
 struct CharNNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "charnn",
@@ -11,6 +20,6 @@ struct CharNNCommand: ParsableCommand {
             round-trips exactly. Run `charnn help <subcommand>` for the options of each step.
             """,
         version: charnnVersion,
-        subcommands: [VocabCommand.self]
+        subcommands: [VocabCommand.self, DoctorCommand.self]
     )
 }

@@ -1,0 +1,29 @@
+import ArgumentParser
+import CharNN
+
+/// `charnn doctor`: what charnn found on this machine, for bug reports and performance questions.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show the math backends charnn chose on this machine.",
+        discussion: """
+            Prints the OpenBLAS kernel family and thread count, and the SIMD variant of charnn's own \
+            element-wise kernels. charnn picks the fastest kernels this CPU runs by itself; a value of \
+            OPENBLAS_CORETYPE or OPENBLAS_NUM_THREADS that you set is honoured.
+            """
+    )
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() {
+        let core = OpenBLASRuntime.coreName, threads = OpenBLASRuntime.threads, simd = Activations.variant
+        if json {
+            print(#"{"charnn":"\#(charnnVersion)","openblas_core":"\#(core)","openblas_threads":\#(threads),"simd_kernels":"\#(simd)"}"#)
+        } else {
+            print("charnn \(charnnVersion)")
+            print("OpenBLAS kernels: \(core), \(threads) thread\(threads == 1 ? "" : "s")")
+            print("element-wise kernels: \(simd)")
+        }
+    }
+}
