@@ -54,7 +54,7 @@ struct DurationTests {
 
     @Test("description is compact", arguments: [
         (45.0, "45s"), (125, "2m05s"), (120, "2m"), (5400, "1h30m"), (3600, "1h"), (3605, "1h00m05s"),
-        (1.5, "1.5s"), (0.25, "0.25s"), (59.7, "1m"), (36_000, "10h"),
+        (1.5, "1.5s"), (0.25, "0.25s"), (59.7, "1m"), (36_000, "10h"), (-90, "-1m30s"), (1e300, "1e+300s"),
     ])
     func description(seconds: Double, expected: String) {
         #expect(TrainingDuration(seconds: seconds).description == expected)

@@ -97,8 +97,9 @@ public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
         if seconds < 59.5, seconds != seconds.rounded() {
             return ReportFormat.trimmedDecimal(seconds, maxDecimals: 3) + "s"
         }
-        // Beyond Int range the unit split is meaningless; such values never come from parsing.
-        guard seconds < 1e15 else { return "\(Int64(seconds / 3600))h" }
+        // Far beyond the parse limit the unit split is meaningless (and Int conversion could
+        // trap); such values never come from parsing.
+        guard seconds < 1e15 else { return "\(seconds)s" }
         let total = Int(seconds.rounded())
         let h = total / 3600, m = (total % 3600) / 60, s = total % 60
         if h > 0 {
