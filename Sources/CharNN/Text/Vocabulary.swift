@@ -106,6 +106,16 @@ extension Vocabulary: Equatable {
     }
 }
 
+extension Vocabulary: CustomStringConvertible {
+    /// The size and the first symbols with their counts, escaped, on one line.
+    public var description: String {
+        let shown = zip(symbols, counts).prefix(12).map { "\(SymbolEscaping.quoted($0)): \($1)" }
+        let more = count > 12 ? ", …" : ""
+        let unknown = unknownID.map { ", unknown \($0)" } ?? ""
+        return "Vocabulary(\(count) symbols\(unknown): \(shown.joined(separator: ", "))\(more))"
+    }
+}
+
 extension Vocabulary: Codable {
     private enum CodingKeys: String, CodingKey {
         case symbols, counts, unknownID
