@@ -1,16 +1,146 @@
 import ArgumentParser
 import CharNN
 
+extension SymbolUnit: ExpressibleByArgument {}
+extension Normalization: ExpressibleByArgument {}
+
+/// The options that say how a corpus becomes symbols. An `@OptionGroup` so that every
+/// subcommand that reads a corpus spells them the same way.
+struct TextArguments: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "What one symbol is: grapheme, an extended grapheme cluster (a user-perceived character, "
+            + "such as e with an accent, a flag, an emoji family, or CR LF); or scalar, one Unicode "
+            + "code point.",
+        valueName: "unit"))
+    var unit: SymbolUnit = .grapheme
+
+    @Option(name: .customLong("normalize"), help: ArgumentHelp(
+        "Unicode normalization applied before cutting: nfc (canonical composition; changes no "
+            + "visible text), nfkc (also folds ligatures, full-width and superscript forms), or none.",
+        valueName: "form"))
+    var normalization: Normalization = .nfc
+
+    @Option(name: .customLong("min-count"), parsing: .unconditional, help: ArgumentHelp(
+        "Symbols seen fewer than N times are merged into one unknown symbol, which decodes as "
+            + "U+FFFD. Must be at least 1; 1 keeps every symbol.",
+        valueName: "N"))
+    var minCount: Int = 1
+
+    @Flag(name: .customLong("replace-invalid"), help: ArgumentHelp(
+        "Replace each invalid UTF-8 sequence with U+FFFD and report how many on standard error, "
+            + "instead of stopping at the first one."))
+    var replaceInvalid = false
+
+    func validate() throws {
+        guard minCount >= 1 else {
+            throw ValidationError("--min-count must be at least 1 (got \(minCount))")
+        }
+    }
+
+    var options: TextOptions {
+        TextOptions(unit: unit, normalization: normalization, minCount: minCount, replaceInvalid: replaceInvalid)
+    }
+}
+
 struct VocabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vocab",
-        abstract: "Print the vocabulary of a text file with counts, most frequent first."
+        abstract: "Print the vocabulary of a text file with counts, most frequent first.",
+        discussion: """
+            The file is read as UTF-8: a leading byte order mark is dropped, line endings are kept \
+            (CR LF is one grapheme), and text is normalized before it is cut into symbols. Ties in \
+            count are ordered by the symbols' UTF-8 bytes, so the same file always gives the same \
+            ids. Invisible symbols are shown escaped in the table ("\\n", "\\t", "\\r\\n", "\\u{200D}").
+
+            Exit status: 0 on success, 64 for bad options, 65 for invalid UTF-8, 66 when the file \
+            cannot be read.
+            """
     )
 
-    @Argument(help: "A UTF-8 text file.")
+    @Argument(help: ArgumentHelp("The UTF-8 text file to read.", valueName: "file"))
     var file: String
 
+    @OptionGroup var text: TextArguments
+
+    @Flag(help: ArgumentHelp(
+        "Print one JSON object instead of a table: {\"unit\", \"normalization\", \"characters\" "
+            + "(symbols in the file), \"size\" (vocabulary size), \"symbols\": [{\"symbol\", \"count\"}, …]}. "
+            + "The unknown symbol, if any, is last and marked \"unknown\": true."))
+    var json = false
+
     func run() throws {
-        print(file)
+        try reportingErrors {
+            let options = text.options
+            let corpus = try Tokenizer.build(fromFile: file, options: options, keepTokens: false)
+            if options.replaceInvalid {
+                let n = corpus.replacedSequences
+                printDiagnostic(
+                    "\(file): replaced \(n) invalid UTF-8 sequence\(n == 1 ? "" : "s") with U+FFFD", kind: "note")
+            }
+            let vocabulary = corpus.tokenizer.vocabulary
+            print(json ? jsonReport(vocabulary, options) : table(vocabulary, options), terminator: "")
+        }
     }
+
+    private func table(_ v: Vocabulary, _ options: TextOptions) -> String {
+        let total = v.totalCount
+        let unitName = options.unit == .grapheme ? "graphemes" : "scalars"
+        var out = "# \(file): \(v.count) symbols, \(total) \(unitName), normalization \(options.normalization.rawValue)\n"
+        let idWidth = max(2, String(max(v.count - 1, 0)).count)
+        let countWidth = max(5, String(v.counts.first ?? 0).count, String(v.counts.max() ?? 0).count)
+        out += pad("id", idWidth) + "  " + pad("count", countWidth) + "        %  symbol\n"
+        for id in 0..<v.count {
+            let share = total > 0 ? Double(v.counts[id]) * 100 / Double(total) : 0
+            var row = pad(String(id), idWidth) + "  " + pad(String(v.counts[id]), countWidth) + "  "
+            row += pad(formatPercent(share), 7) + "  " + SymbolEscaping.quoted(v.symbols[id])
+            if id == v.unknownID { row += "  (unknown: symbols seen fewer than \(options.minCount) times)" }
+            out += row + "\n"
+        }
+        return out
+    }
+
+    private func jsonReport(_ v: Vocabulary, _ options: TextOptions) -> String {
+        var out = "{\"unit\":\(jsonString(options.unit.rawValue)),"
+        out += "\"normalization\":\(jsonString(options.normalization.rawValue)),"
+        out += "\"characters\":\(v.totalCount),\"size\":\(v.count),\"symbols\":["
+        for id in 0..<v.count {
+            if id > 0 { out += "," }
+            out += "{\"symbol\":\(jsonString(v.symbols[id])),\"count\":\(v.counts[id])"
+            out += id == v.unknownID ? ",\"unknown\":true}" : "}"
+        }
+        return out + "]}\n"
+    }
+}
+
+private func pad(_ s: String, _ width: Int) -> String {
+    String(repeating: " ", count: max(0, width - s.count)) + s
+}
+
+/// A percentage with two decimals, without Foundation's locale-dependent formatting.
+private func formatPercent(_ x: Double) -> String {
+    let hundredths = Int((x * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped (and U+2028,
+/// U+2029, which JavaScript parsers reject raw); everything else as UTF-8.
+private func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\u{08}": out += "\\b"
+        case "\u{0C}": out += "\\f"
+        case "\u{2028}", "\u{2029}", "\u{00}"..."\u{1F}":
+            let hex = String(scalar.value, radix: 16, uppercase: false)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
 }

@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+
+/// POSIX read(2), named apart from ``TextFile/read(atPath:)``.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    Glibc.read(fd, buffer, count)
+}
+#elseif canImport(Darwin)
+import Darwin
+
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    Darwin.read(fd, buffer, count)
+}
+#endif
+
+/// Reads whole files as bytes, with errors that name the path and say what is wrong in one
+/// line (Foundation's errors on Linux are long and vary between versions).
+public enum TextFile {
+    /// The bytes of the file at `path`.
+    ///
+    /// - Throws: ``TextError/fileNotFound(path:)``, ``TextError/isDirectory(path:)`` or
+    ///   ``TextError/unreadable(path:reason:)``.
+    public static func read(atPath path: String) throws(TextError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw error(errno, path) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw error(errno, path) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory(path: path) }
+
+        // Read into exactly the file's size, so the corpus costs its size and no more; then
+        // keep reading in case the file grew or reports no size (pipes, /proc).
+        let size = max(Int(info.st_size), 0)
+        var readError: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            while initialized < size {
+                let got = systemRead(fd, buffer.baseAddress! + initialized, size - initialized)
+                if got < 0 && errno == EINTR { continue }
+                if got < 0 { readError = errno; return }
+                if got == 0 { return }
+                initialized += got
+            }
+        }
+        var extra = [UInt8](repeating: 0, count: 1 << 16)
+        while readError == 0 {
+            let got = extra.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got < 0 { readError = errno; break }
+            if got == 0 { break }
+            bytes.append(contentsOf: extra[..<got])
+        }
+        if readError != 0 { throw error(readError, path) }
+        return bytes
+    }
+
+    private static func error(_ code: Int32, _ path: String) -> TextError {
+        switch code {
+        case ENOENT, ENOTDIR: return .fileNotFound(path: path)
+        case EISDIR: return .isDirectory(path: path)
+        default: return .unreadable(path: path, reason: String(cString: strerror(code)).lowercased())
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// Builds a vocabulary in one pass over a corpus: each new symbol gets the next provisional
+/// id, its occurrences are counted, and (when kept) the provisional ids are stored. At the end
+/// the symbols are put in vocabulary order and the stored ids rewritten in place.
+///
+/// One pass plus a remap, rather than a counting pass and an encoding pass, because cutting
+/// (normalization above all) is the expensive part and should run once.
+struct VocabularyBuilder: SymbolSink {
+    private var table = SymbolTable(minimumCapacity: 1024)
+    private var counts: [Int] = []
+    private var asciiIDs = [Int](repeating: -1, count: 128)
+    private var tokens: TokenBuffer
+    private let keepTokens: Bool
+
+    /// `reservation` bounds the number of symbols (the input's byte count).
+    init(keepTokens: Bool, reservation: Int) {
+        self.keepTokens = keepTokens
+        tokens = TokenBuffer(reservation: keepTokens ? reservation : 0)
+    }
+
+    @inline(__always)
+    mutating func accept(_ symbol: UnsafeBufferPointer<UInt8>) {
+        let p = symbol.baseAddress!
+        var id: Int
+        if symbol.count == 1 {  // in valid UTF-8 a one-byte symbol is ASCII
+            id = asciiIDs[Int(p[0])]
+            if id < 0 {
+                id = table.insert(p, count: 1).id
+                asciiIDs[Int(p[0])] = id
+                counts.append(0)
+            }
+        } else {
+            let (found, inserted) = table.insert(p, count: symbol.count)
+            id = found
+            if inserted { counts.append(0) }
+        }
+        counts[id] += 1
+        if keepTokens { tokens.append(id) }
+    }
+
+    /// The vocabulary (symbols seen fewer than `minCount` times merged into the unknown
+    /// symbol) and the corpus's ids in it (empty unless tokens were kept).
+    mutating func finish(minCount: Int) -> (Vocabulary, TokenSequence) {
+        let table = self.table
+        let counts = self.counts
+        let order = (0..<table.count).sorted { a, b in
+            counts[a] != counts[b]
+                ? counts[a] > counts[b]
+                : table.bytes(of: a).lexicographicallyPrecedes(table.bytes(of: b))
+        }
+        let kept = order.prefix { counts[$0] >= minCount }
+        var remap = [Int](repeating: 0, count: table.count)
+        var symbols: [String] = []
+        var finalCounts: [Int] = []
+        symbols.reserveCapacity(kept.count + 1)
+        for (newID, old) in kept.enumerated() {
+            remap[old] = newID
+            symbols.append(String(decoding: table.bytes(of: old), as: UTF8.self))
+            finalCounts.append(counts[old])
+        }
+        var unknownID: Int?
+        if kept.count < order.count {
+            let u = kept.count
+            unknownID = u
+            var merged = 0
+            for old in order[kept.count...] {
+                remap[old] = u
+                merged += counts[old]
+            }
+            symbols.append("\u{FFFD}")
+            finalCounts.append(merged)
+        }
+        // The parts fit by construction: distinct non-empty keys, one count each.
+        let vocabulary = try! Vocabulary(symbols: symbols, counts: finalCounts, unknownID: unknownID)
+        let ids = tokens.remapped(by: remap, vocabularySize: vocabulary.count)
+        return (vocabulary, keepTokens ? ids : TokenSequence(vocabularySize: vocabulary.count))
+    }
+}
+
+/// Maps symbols to the ids of a fixed vocabulary, sending symbols it lacks to the unknown
+/// symbol and remembering which they were.
+struct VocabularyEncoder: SymbolSink {
+    private let vocabulary: Vocabulary
+    private(set) var tokens: TokenBuffer
+    /// The distinct symbols not in the vocabulary, in order of first appearance.
+    private(set) var missing = SymbolTable(minimumCapacity: 8)
+    /// How many symbols (occurrences) were not in the vocabulary.
+    private(set) var missingCount = 0
+
+    init(vocabulary: Vocabulary, reservation: Int) {
+        self.vocabulary = vocabulary
+        tokens = TokenBuffer(reservation: reservation, wide: vocabulary.count > 65_536)
+    }
+
+    @inline(__always)
+    mutating func accept(_ symbol: UnsafeBufferPointer<UInt8>) {
+        let p = symbol.baseAddress!
+        var id: Int?
+        if symbol.count == 1 {
+            let a = vocabulary.asciiIDs[Int(p[0])]
+            id = a >= 0 ? a : nil
+        } else {
+            id = vocabulary.table.id(of: p, count: symbol.count)
+        }
+        if id == nil {
+            missingCount += 1
+            _ = missing.insert(p, count: symbol.count)
+        }
+        tokens.append(id ?? vocabulary.unknownID ?? 0)
+    }
+}

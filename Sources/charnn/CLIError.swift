@@ -1,0 +1,92 @@
+import ArgumentParser
+import CharNN
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An error a subcommand reports as one line on standard error, `charnn: error: <message>`,
+/// before exiting with ``exitCode``: no usage text, no stack trace.
+///
+/// Subcommands wrap their `run()` body in ``reportingErrors(_:)``, which turns any thrown
+/// error into this form. Argument mistakes found by `validate()` stay `ValidationError`s, so
+/// ArgumentParser shows the usage with them (exit status 64).
+struct CLIError: Error, CustomStringConvertible {
+    /// One line; newlines are replaced by spaces when printed.
+    var message: String
+    /// The process exit status, in 1...127 (sysexits(3) values where one fits).
+    var exitCode: Int32
+
+    var description: String { message }
+
+    /// A generic failure (exit status 1).
+    static let failure: Int32 = 1
+    /// Bad command-line usage, EX_USAGE.
+    static let usage: Int32 = 64
+    /// The input data was wrong (e.g. not UTF-8), EX_DATAERR.
+    static let dataError: Int32 = 65
+    /// An input file was missing or unreadable, EX_NOINPUT.
+    static let noInput: Int32 = 66
+
+    init(_ message: String, exitCode: Int32 = CLIError.failure) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    /// The CLI's wording of a text-layer error, with the option that would help.
+    init(_ error: TextError) {
+        switch error {
+        case .invalidUTF8:
+            self.init("\(error); pass --replace-invalid to substitute U+FFFD", exitCode: Self.dataError)
+        case .fileNotFound, .isDirectory, .unreadable:
+            self.init(error.description, exitCode: Self.noInput)
+        case .invalidMinCount:
+            self.init(error.description, exitCode: Self.usage)
+        case .symbolsNotInVocabulary, .invalidVocabulary:
+            self.init(error.description, exitCode: Self.dataError)
+        }
+    }
+}
+
+/// Writes `charnn: <kind>: <message>` as one line to standard error.
+func printDiagnostic(_ message: String, kind: String = "error") {
+    let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    var stderrStream = StandardError()
+    print("charnn: \(kind): \(oneLine)", to: &stderrStream)
+}
+
+/// Runs a subcommand's body; any error becomes one line on standard error and an exit
+/// status between 1 and 127, through ArgumentParser's `ExitCode` (which prints nothing more).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CLIError {
+        printDiagnostic(error.message)
+        throw ExitCode(error.exitCode)
+    } catch let error as TextError {
+        let cli = CLIError(error)
+        printDiagnostic(cli.message)
+        throw ExitCode(cli.exitCode)
+    } catch {
+        printDiagnostic(String(describing: error))
+        throw ExitCode(CLIError.failure)
+    }
+}
+
+/// Standard error as a `TextOutputStream`, for `print(_:to:)`. Writes straight to file
+/// descriptor 2: unbuffered, so a message is out before the process exits.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var s = string
+        s.withUTF8 { b in
+            var offset = 0
+            while offset < b.count {
+                let n = Glibc.write(2, b.baseAddress! + offset, b.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+}
