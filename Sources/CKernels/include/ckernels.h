@@ -1,4 +1,4 @@
-// Element-wise kernels for charnn: activations, softmax/cross-entropy and the fused LSTM cell.
+// Kernels for charnn in C: activations, softmax/cross-entropy, the fused LSTM cell, and CRC-32C.
 //
 // Each kernel is compiled three times (AVX-512, AVX2+FMA, baseline x86-64) and the widest one this
 // CPU supports is picked once, at first use. The Swift side calls only these entry points, so a
@@ -53,6 +53,10 @@ void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *tanh
 void ck_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_c,
                            const float *dh, float *dc_next, float *dpre,
                            size_t batch, size_t hidden);
+
+// CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (0 to start). Hardware-accelerated
+// with SSE4.2 where available. crc32c("123456789") == 0xE3069283.
+uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);
 
 #ifdef __cplusplus
 }

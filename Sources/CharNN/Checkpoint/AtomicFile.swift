@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why a file could not be written; the description names the path and the system's reason.
+public struct FileWriteError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): cannot write: \(reason)" }
+}
+
+/// Writes a whole file so that, at every instant, the path holds either its previous contents or
+/// the complete new ones: write a temporary file in the same directory, fsync it, rename it over
+/// the target, fsync the directory. A crash, a full disk or SIGKILL at any moment leaves the
+/// previous file whole (at worst a stray temporary, which the next write replaces).
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
+        let directory = parentDirectory(of: path)
+        let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        let temporary = directory + "/." + name + ".tmp-\(getpid())"
+        func fail(_ what: String) -> FileWriteError {
+            FileWriteError(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
+        }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw fail("cannot create \(temporary)") }
+        var ok = false
+        defer {
+            if !ok {
+                close(fd)
+                unlink(temporary)
+            }
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("write failed")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw fail("fsync failed") }
+        ok = true
+        guard close(fd) == 0 else {
+            unlink(temporary)
+            throw fail("close failed")
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = fail("rename failed")
+            unlink(temporary)
+            throw error
+        }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            // The rename is durable only once the directory entry is on disk.
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// A charnn checkpoint: a safetensors file whose tensors are the model's weights under PyTorch
+/// `state_dict` names (plus, in a full checkpoint, Adam's moments under `optimizer.` and the carried
+/// hidden state under `training.`), and whose `__metadata__` holds the format version, the model
+/// config, the tokenizer with its vocabulary, the training state and a CRC-32C of all tensor
+/// bytes. docs/checkpoint-format.md describes it field by field.
+public struct Checkpoint: Sendable {
+    public static let formatName = "charnn.checkpoint"
+    public static let formatVersion = 1
+
+    public var model: CharModel
+    public var tokenizer: Tokenizer
+    /// Adam's state; nil in a weights-only checkpoint.
+    public var optimizer: AdamOptimizer?
+    /// The run's state and its carried hidden state; nil in a weights-only checkpoint.
+    public var training: TrainingState?
+    public var carriedState: RecurrentState?
+
+    public init(model: CharModel, tokenizer: Tokenizer, optimizer: AdamOptimizer? = nil,
+                training: TrainingState? = nil, carriedState: RecurrentState? = nil) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.optimizer = optimizer
+        self.training = training
+        self.carriedState = carriedState
+    }
+
+    /// The same model and tokenizer without optimizer or training state (`charnn export --weights-only`).
+    public var weightsOnly: Checkpoint { Checkpoint(model: model, tokenizer: tokenizer) }
+
+    /// The model config as stored in metadata, with PyTorch-style key names.
+    struct StoredModelConfig: Codable {
+        var vocab_size: Int, embedding_size: Int, hidden_size: Int, num_layers: Int, dropout: Float
+    }
+
+    /// Adam's hyperparameters and step count, stored beside its moment tensors.
+    struct StoredOptimizer: Codable {
+        var name = "adam"
+        var beta1: Float, beta2: Float, eps: Float, step: Int
+    }
+}
+
+extension Checkpoint {
+    /// The complete file, ready to be written.
+    public func serialized() -> [UInt8] {
+        var tensors: [(name: String, tensor: SafeTensorsFile.Tensor)] = []
+        func add(_ set: ParameterSet, prefix: String) {
+            set.values.withUnsafeBufferPointer { all in
+                for t in set.layout.tensors {
+                    let bytes = Array(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(all)[(t.offset * 4)..<((t.offset + t.count) * 4)]))
+                    tensors.append((prefix + t.name, .init(dtype: .f32, shape: t.shape, bytes: bytes)))
+                }
+            }
+        }
+        add(model.parameters, prefix: "")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) -> String { String(decoding: try! encoder.encode(value), as: UTF8.self) }
+        var metadata: [String: String] = [
+            "format": Self.formatName,
+            "format_version": String(Self.formatVersion),
+            "charnn_version": charnnVersion,
+            "contents": training == nil ? "weights" : "full",
+            "model": json(StoredModelConfig(
+                vocab_size: model.config.vocabularySize, embedding_size: model.config.embeddingSize,
+                hidden_size: model.config.hiddenSize, num_layers: model.config.layers, dropout: model.config.dropout)),
+            "tokenizer": json(tokenizer),
+        ]
+        if let optimizer {
+            add(optimizer.firstMoment, prefix: "optimizer.exp_avg.")
+            add(optimizer.secondMoment, prefix: "optimizer.exp_avg_sq.")
+            metadata["optimizer"] = json(StoredOptimizer(
+                beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.epsilon, step: optimizer.stepCount))
+        }
+        if let training { metadata["training"] = json(training) }
+        if let state = carriedState {
+            let shape = [state.layers, state.batch, state.hidden]
+            tensors.append(("training.state_h", .init(state.h, shape: shape)))
+            tensors.append(("training.state_c", .init(state.c, shape: shape)))
+        }
+        var crc = CRC32C()
+        for (_, tensor) in tensors { crc.update(tensor.bytes) }
+        metadata["tensor_crc32c"] = String(format: "%08x", crc.value)
+        return SafeTensorsFile(tensors: tensors, metadata: metadata).serialized()
+    }
+
+    /// Writes the checkpoint atomically: the path holds the old file or the whole new one.
+    public func write(to path: String) throws(FileWriteError) {
+        try AtomicFile.write(serialized(), to: path)
+    }
+}

@@ -1,0 +1,75 @@
+/// Mean loss over a whole token sequence (the validation split), in a fixed order, so every
+/// evaluation of a run scores exactly the same predictions.
+///
+/// The n − 1 predictions are cut into B contiguous segments of L = (n − 1) / B, each read in chunks
+/// of T with the state carried, as in training; the last partial chunk and the (n − 1) mod B
+/// predictions left over run through batch-1 workspaces. Workspaces are made once per shape and
+/// reused, never inside the loop.
+public final class Evaluator {
+    public let tokens: TokenSequence
+    public let batch: Int
+    public let steps: Int
+    private var workspaces: [ShapeKey: ModelWorkspace] = [:]
+    private var config: ModelConfig?
+
+    private struct ShapeKey: Hashable { var batch: Int, steps: Int }
+
+    public init(tokens: TokenSequence, batch: Int, steps: Int) {
+        self.tokens = tokens
+        self.batch = max(1, batch)
+        self.steps = max(1, steps)
+    }
+
+    /// Number of predictions scored: every symbol but the first.
+    public var predictionCount: Int { max(0, tokens.count - 1) }
+
+    /// Mean cross-entropy in nats per symbol over every prediction, or nil if there are none.
+    public func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
+        let n = predictionCount
+        guard n > 0 else { return nil }
+        if config != model.config {
+            workspaces = [:]
+            config = model.config
+        }
+        let segments = n >= batch ? batch : 1
+        let length = n / segments
+        var total = try score(model, starts: (0..<segments).map { $0 * length }, length: length)
+        let leftover = n - segments * length
+        if leftover > 0 { total += try score(model, starts: [segments * length], length: leftover) }
+        return total / Double(n)
+    }
+
+    /// Sum of losses over `length` predictions from each start, streams side by side.
+    private func score(_ model: CharModel, starts: [Int], length: Int) throws(ModelError) -> Double {
+        let B = starts.count
+        var state = RecurrentState(layers: model.config.layers, batch: B, hidden: model.config.hiddenSize)
+        var total = 0.0
+        var offset = 0
+        while offset < length {
+            let T = min(steps, length - offset)
+            let workspace = try self.workspace(model.config, batch: B, steps: T)
+            var inputs = [Int32](repeating: 0, count: B * T), targets = inputs
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: T + 1) { chunk in
+                for (b, start) in starts.enumerated() {
+                    tokens.copy((start + offset)..<(start + offset + T + 1), into: chunk)
+                    for t in 0..<T {
+                        inputs[t * B + b] = chunk[t]
+                        targets[t * B + b] = chunk[t + 1]
+                    }
+                }
+            }
+            let mean = try model.forward(tokens: inputs, targets: targets, state: &state, workspace: workspace)!
+            total += mean * Double(B * T)
+            offset += T
+        }
+        return total
+    }
+
+    private func workspace(_ config: ModelConfig, batch: Int, steps: Int) throws(ModelError) -> ModelWorkspace {
+        let key = ShapeKey(batch: batch, steps: steps)
+        if let cached = workspaces[key] { return cached }
+        let made = try ModelWorkspace(config: config, batch: batch, steps: steps)
+        workspaces[key] = made
+        return made
+    }
+}

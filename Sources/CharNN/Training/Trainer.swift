@@ -1,0 +1,145 @@
+/// One training run's moving parts: the model, Adam, the batch streams with their cursor, the
+/// carried hidden state and the dropout generator. ``step()`` takes one update; ``checkpoint()``
+/// captures everything needed to continue bit-identically.
+///
+/// Buffers (workspace, gradients, batch arrays) are allocated once here, never per step.
+public final class Trainer {
+    public private(set) var model: CharModel
+    public private(set) var optimizer: AdamOptimizer
+    public private(set) var state: TrainingState
+    public private(set) var carried: RecurrentState
+    public let data: TrainingData
+    public let streams: BatchStreams
+    public let evaluator: Evaluator
+
+    private let workspace: ModelWorkspace
+    private var gradients: ParameterSet
+    private var inputs: [Int32]
+    private var targets: [Int32]
+
+    /// A fresh run with newly initialized weights.
+    public convenience init(data: TrainingData, options: TrainingOptions) throws {
+        try options.validate()
+        let config = options.modelConfig(vocabularySize: data.tokenizer.vocabulary.count)
+        let streams = try BatchStreams(tokens: data.train, batch: options.batch, steps: options.steps)
+        let model = try CharModel(config: config, seed: options.seed)
+        let plan = LearningRatePlan(
+            base: options.learningRate, schedule: options.schedule, warmupSteps: options.warmupSteps,
+            totalSteps: Self.plannedSteps(options, stepsPerEpoch: streams.stepsPerEpoch))
+        let state = TrainingState(
+            step: 0, cursor: .init(), rng: RandomGenerator(seed: options.seed ^ 0xD809_0D7E),
+            learningRate: plan, bestValidationLoss: nil, elapsedSeconds: 0, options: options, corpus: data.fingerprint)
+        try self.init(data: data, streams: streams, model: model, optimizer: AdamOptimizer(layout: model.parameters.layout),
+                      state: state, carried: RecurrentState(layers: config.layers, batch: options.batch, hidden: config.hiddenSize))
+    }
+
+    /// Continues the run saved in `checkpoint` on the same corpus.
+    public convenience init(data: TrainingData, resuming checkpoint: Checkpoint) throws {
+        guard let saved = checkpoint.training, let optimizer = checkpoint.optimizer, let carried = checkpoint.carriedState else {
+            throw TrainingError.incompatibleResume("the checkpoint holds weights only, without optimizer and training state")
+        }
+        guard saved.corpus.symbolCount == data.fingerprint.symbolCount, saved.corpus.tokenChecksum == data.fingerprint.tokenChecksum,
+              checkpoint.tokenizer == data.tokenizer else {
+            throw TrainingError.incompatibleResume("the corpus differs from the one this run was trained on (\(saved.corpus.fileName))")
+        }
+        let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.steps)
+        try self.init(data: data, streams: streams, model: checkpoint.model, optimizer: optimizer, state: saved, carried: carried)
+    }
+
+    private init(data: TrainingData, streams: BatchStreams, model: CharModel, optimizer: AdamOptimizer,
+                 state: TrainingState, carried: RecurrentState) throws {
+        self.data = data
+        self.streams = streams
+        self.model = model
+        self.optimizer = optimizer
+        self.state = state
+        self.carried = carried
+        self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
+        workspace = try ModelWorkspace(config: model.config, batch: streams.batch, steps: streams.steps)
+        gradients = ParameterSet(zerosFor: model.parameters.layout)
+        inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
+        targets = inputs
+    }
+
+    /// The steps a --steps or --epochs budget allows (the smaller if both), or nil for time only.
+    static func plannedSteps(_ options: TrainingOptions, stepsPerEpoch: Int) -> Int? {
+        let fromEpochs = options.epochs.map { $0 * stepsPerEpoch }
+        switch (options.maxSteps, fromEpochs) {
+        case let (s?, e?): return min(s, e)
+        case let (s?, nil): return s
+        case let (nil, e?): return e
+        case (nil, nil): return nil
+        }
+    }
+
+    /// Symbols consumed by one step (B × T).
+    public var symbolsPerStep: Int { streams.batch * streams.steps }
+
+    /// Fractional epochs completed.
+    public var epoch: Double { streams.epochProgress(state.cursor) }
+
+    /// The learning rate the next step will use.
+    public var learningRate: Double { state.learningRate.rate(atStep: state.step) }
+
+    /// Takes one update and returns its training loss. On a non-finite loss or gradient it leaves
+    /// every part of the run as it was before the step and throws ``TrainingError/nonFiniteLoss(step:what:)``.
+    @discardableResult
+    public func step() throws -> Double {
+        let before = (cursor: state.cursor, rng: state.rng, carried: carried)
+        if streams.next(cursor: &state.cursor, inputs: &inputs, targets: &targets) {
+            carried = RecurrentState(layers: carried.layers, batch: carried.batch, hidden: carried.hidden)
+        }
+        let loss = try model.forwardTraining(tokens: inputs, targets: targets, state: &carried, workspace: workspace, rng: &state.rng)
+        gradients.zero()
+        try model.backward(workspace: workspace, into: &gradients)
+        let norm = clipGradientNorm(&gradients, maxNorm: state.options.clip)
+        guard loss.isFinite, norm.isFinite else {
+            (state.cursor, state.rng, carried) = before
+            throw TrainingError.nonFiniteLoss(step: state.step + 1, what: loss.isFinite ? "the gradient" : "the loss")
+        }
+        optimizer.update(&model.parameters, gradients: gradients, learningRate: Float(learningRate))
+        state.step += 1
+        return loss
+    }
+
+    /// Mean validation loss (nats per symbol) over the whole validation split, or nil without one.
+    public func evaluate() throws -> Double? {
+        try evaluator.meanLoss(of: model)
+    }
+
+    /// Records a validation loss; returns true if it is the best so far.
+    public func recordValidation(_ loss: Double) -> Bool {
+        guard loss < (state.bestValidationLoss ?? .infinity) else { return false }
+        state.bestValidationLoss = loss
+        return true
+    }
+
+    /// Adds wall-clock time to the run's total.
+    public func addElapsed(_ seconds: Double) { state.elapsedSeconds += seconds }
+
+    /// On resume: takes this session's budget, cadence and thread count from `options` (the model,
+    /// batch shape and optimizer settings stay as saved) and re-spans a cosine schedule over a new
+    /// --steps or --epochs total.
+    public func updateSessionOptions(from options: TrainingOptions) {
+        state.options.epochs = options.epochs
+        state.options.maxSteps = options.maxSteps
+        state.options.timeBudgetSeconds = options.timeBudgetSeconds
+        state.options.evalEvery = options.evalEvery
+        state.options.saveEvery = options.saveEvery
+        state.options.threads = options.threads
+        if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
+            state.learningRate.totalSteps = total
+        }
+    }
+
+    /// For a --time budget with a cosine schedule: fixes the schedule's length once, from the speed
+    /// measured so far.
+    public func fixScheduleLength(totalSteps: Int) {
+        if state.learningRate.totalSteps == nil { state.learningRate.totalSteps = max(totalSteps, state.step + 1) }
+    }
+
+    /// Everything needed to continue this run exactly.
+    public func checkpoint() -> Checkpoint {
+        Checkpoint(model: model, tokenizer: data.tokenizer, optimizer: optimizer, training: state, carriedState: carried)
+    }
+}

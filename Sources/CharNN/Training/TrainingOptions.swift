@@ -1,0 +1,78 @@
+/// Every hyperparameter of a training run, with the defaults a first-time user on a 2-core CPU
+/// gets. Defaults live here and nowhere else: the CLI's help text reads them from this type.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    // The model.
+    public var layers = 2
+    public var hiddenSize = 256
+    public var embeddingSize = 64
+    public var dropout: Float = 0
+
+    // The batches.
+    public var batch = 32
+    public var steps = 64
+
+    // The optimizer.
+    public var learningRate = 2e-3
+    public var schedule = LearningRateSchedule.constant
+    public var warmupSteps = 0
+    public var clip: Float = 5
+
+    // The budget; with none given, ``defaultTimeBudget`` applies.
+    public var epochs: Int?
+    public var maxSteps: Int?
+    public var timeBudgetSeconds: Double?
+
+    // Validation and saving.
+    public var validationFraction = 0.1
+    public var evalEvery = 250
+    public var saveEvery = 250
+
+    // Reproducibility.
+    public var seed: UInt64 = 1337
+    public var threads = 2
+
+    public init() {}
+
+    /// The wall-clock budget used when no --epochs, --steps or --time is given.
+    public static let defaultTimeBudgetSeconds = 600.0
+
+    /// The model these options describe, for a vocabulary of `vocabularySize` symbols.
+    public func modelConfig(vocabularySize: Int) -> ModelConfig {
+        ModelConfig(vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
+                    layers: layers, dropout: dropout)
+    }
+
+    /// Rejects values no run can use, naming the option.
+    public func validate() throws(TrainingError) {
+        func positive(_ value: Int, _ option: String) throws(TrainingError) {
+            guard value >= 1 else { throw .invalidOption("\(option) must be at least 1, got \(value)") }
+        }
+        try positive(layers, "--layers")
+        try positive(hiddenSize, "--hidden")
+        try positive(embeddingSize, "--embedding")
+        try positive(batch, "--batch")
+        try positive(steps, "--seq")
+        try positive(evalEvery, "--eval-every")
+        try positive(saveEvery, "--save-every")
+        try positive(threads, "--threads")
+        if let epochs { try positive(epochs, "--epochs") }
+        if let maxSteps { try positive(maxSteps, "--steps") }
+        guard dropout >= 0 && dropout < 1 else { throw .invalidOption("--dropout must be in [0, 1), got \(dropout)") }
+        guard learningRate.isFinite && learningRate > 0 && learningRate <= 10 else {
+            throw .invalidOption("--lr must be a positive number no larger than 10, got \(learningRate)")
+        }
+        guard warmupSteps >= 0 else { throw .invalidOption("--warmup-steps must be 0 or more, got \(warmupSteps)") }
+        guard clip.isFinite && clip > 0 else { throw .invalidOption("--clip must be a positive number, got \(clip)") }
+        guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
+            throw .invalidOption("--val-frac must be in [0, 0.5], got \(validationFraction)")
+        }
+        if let time = timeBudgetSeconds, !(time.isFinite && time > 0) {
+            throw .invalidOption("--time must be a positive duration")
+        }
+        // Guard against sizes whose buffers could not be allocated on any machine.
+        let activations = Double(batch) * Double(steps) * Double(hiddenSize) * Double(layers) * 9
+        guard hiddenSize <= 16_384, embeddingSize <= 16_384, layers <= 64, activations < 4e9 else {
+            throw .invalidOption("--batch \(batch) --seq \(steps) --hidden \(hiddenSize) --layers \(layers) need more memory than any machine has; choose smaller sizes")
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+
+/// What a training run reports while it works; the CLI turns these into the progress line.
+public enum TrainingEvent: Sendable {
+    /// The run is set up and about to take its first step.
+    case started(TrainingStart)
+    /// A step finished (sent after every step; throttle display yourself).
+    case progress(ProgressSnapshot)
+    /// A validation pass finished and was logged.
+    case evaluated(EvaluationRecord, isBest: Bool)
+    /// A checkpoint was written.
+    case saved(path: String)
+}
+
+/// Facts about a run at its start.
+public struct TrainingStart: Sendable {
+    public var runDirectory: String
+    public var resumedFromStep: Int?
+    public var trainSymbols: Int
+    public var validationSymbols: Int
+    public var vocabularySize: Int
+    public var parameterCount: Int
+    public var stepsPerEpoch: Int
+    public var totalSteps: Int?
+    public var timeBudgetSeconds: Double?
+    public var config: ModelConfig
+    public var options: TrainingOptions
+}
+
+/// How a run ended.
+public enum StopReason: Sendable, Equatable {
+    case stepBudget, timeBudget, interrupted
+}
+
+/// The outcome of ``TrainingRun/run(events:shouldStop:)``.
+public struct TrainingSummary: Sendable {
+    public var reason: StopReason
+    public var step: Int
+    public var epoch: Double
+    public var trainLoss: Double?
+    public var validationLoss: Double?
+    public var bestValidationLoss: Double?
+    public var elapsedSeconds: Double
+    public var charsPerSecond: Double
+    public var runDirectory: String
+}
+
+/// A whole `charnn train`: the loop with its budget, periodic validation, logging, plotting and
+/// atomic checkpoints in a ``RunDirectory``.
+public final class TrainingRun {
+    public let trainer: Trainer
+    public let directory: RunDirectory
+    private var log: TrainingLog
+    private var trainPoints: [(step: Int, loss: Double)] = []
+    private var validationPoints: [(step: Int, loss: Double)] = []
+    private let resumedFrom: Int?
+
+    /// Ill-formed UTF-8 sequences replaced by U+FFFD while reading the corpus (with `replaceInvalid`).
+    public let replacedSequences: Int
+
+    /// Opens the run in `directory` on the corpus file at `corpusPath`. A fresh run builds the
+    /// vocabulary with `textOptions`; `.resume` reads `latest.safetensors` and encodes the corpus
+    /// with the vocabulary stored there. `options` supply the model and batch shape of a fresh run,
+    /// and the budget of either.
+    public convenience init(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
+                            directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
+        try options.validate()
+        try directory.prepare(mode)
+        let fileName = URL(fileURLWithPath: corpusPath).lastPathComponent
+        if mode == .resume {
+            let checkpoint = try Checkpoint.load(from: directory.latest)
+            guard let saved = checkpoint.training else {
+                throw TrainingError.incompatibleResume("\(directory.latest) holds weights only, without optimizer and training state")
+            }
+            let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
+            let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
+                                    validationFraction: saved.options.validationFraction, fileName: fileName)
+            try self.init(data: data, options: options, directory: directory, resuming: checkpoint,
+                          replacedSequences: encoding.replacedSequences)
+        } else {
+            let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
+            let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
+                                    validationFraction: options.validationFraction, fileName: fileName)
+            try self.init(data: data, options: options, directory: directory, resuming: nil,
+                          replacedSequences: corpus.replacedSequences)
+        }
+    }
+
+    /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
+    /// must have been prepared (``RunDirectory/prepare(_:)``).
+    public init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
+                replacedSequences: Int = 0) throws {
+        self.directory = directory
+        self.replacedSequences = replacedSequences
+        let logURL = URL(fileURLWithPath: directory.log)
+        if let checkpoint {
+            trainer = try Trainer(data: data, resuming: checkpoint)
+            trainer.updateSessionOptions(from: options)
+            resumedFrom = trainer.state.step
+            for record in (try? TrainingLog.read(url: logURL)) ?? [] where record.step <= trainer.state.step {
+                trainPoints.append((record.step, record.trainLoss))
+                if let v = record.valLoss { validationPoints.append((record.step, v)) }
+            }
+            log = try TrainingLog(url: logURL, truncate: false)
+        } else {
+            trainer = try Trainer(data: data, options: options)
+            resumedFrom = nil
+            log = try TrainingLog(url: logURL, truncate: true)
+        }
+    }
+
+    /// Trains until the budget is spent or `shouldStop` returns true (checked after every step),
+    /// then saves `latest.safetensors`. Throws on a non-finite loss, keeping the last good checkpoint.
+    public func run(events: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> TrainingSummary {
+        let options = trainer.state.options
+        let totalSteps = Trainer.plannedSteps(options, stepsPerEpoch: trainer.streams.stepsPerEpoch)
+        let timeBudget = options.timeBudgetSeconds ?? (totalSteps == nil ? TrainingOptions.defaultTimeBudgetSeconds : nil)
+        OpenBLASRuntime.setThreads(options.threads)
+        events(.started(TrainingStart(
+            runDirectory: directory.path, resumedFromStep: resumedFrom, trainSymbols: trainer.data.train.count,
+            validationSymbols: trainer.data.validation.count, vocabularySize: trainer.model.config.vocabularySize,
+            parameterCount: trainer.model.parameters.layout.totalCount, stepsPerEpoch: trainer.streams.stepsPerEpoch,
+            totalSteps: totalSteps, timeBudgetSeconds: timeBudget, config: trainer.model.config, options: options)))
+
+        let clock = ContinuousClock()
+        let sessionStart = clock.now
+        var lastTick = sessionStart
+        var smoother = LossSmoother()
+        var lastLoss: Double?
+        var lastValidation: Double? = validationPoints.last?.loss
+        var speed = SpeedMeter()
+        let startStep = trainer.state.step
+        var reason = StopReason.stepBudget
+        func sessionSeconds() -> Double { (clock.now - sessionStart).seconds }
+
+        while true {
+            if let totalSteps, trainer.state.step >= totalSteps { reason = .stepBudget; break }
+            if let timeBudget, sessionSeconds() >= timeBudget { reason = .timeBudget; break }
+            if shouldStop() { reason = .interrupted; break }
+
+            let loss: Double
+            let stepStart = clock.now
+            do { loss = try trainer.step() } catch {
+                trainer.addElapsed((clock.now - lastTick).seconds)
+                throw error
+            }
+            let now = clock.now
+            // Elapsed time counts validation and saving too; the speed counts only training steps.
+            trainer.addElapsed((now - lastTick).seconds)
+            speed.add(symbols: trainer.symbolsPerStep, seconds: (now - stepStart).seconds)
+            lastTick = now
+            lastLoss = loss
+            let smoothed = smoother.add(loss)
+            let step = trainer.state.step
+            if step - startStep == 20, let timeBudget, totalSteps == nil, trainer.state.learningRate.schedule == .cosine {
+                let perStep = sessionSeconds() / 20
+                trainer.fixScheduleLength(totalSteps: step + Int((timeBudget - sessionSeconds()) / perStep))
+            }
+            events(.progress(snapshot(step: step, totalSteps: totalSteps, timeBudget: timeBudget, smoothed: smoothed,
+                                      validation: lastValidation, speed: speed.rate, session: sessionSeconds())))
+            if step % options.evalEvery == 0 {
+                lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
+            }
+            if step % options.saveEvery == 0 { try save(events: events) }
+        }
+        if trainer.state.step > startStep && trainer.state.step % options.evalEvery != 0, let smoothed = smoother.value {
+            lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
+        }
+        try save(events: events)
+        return TrainingSummary(
+            reason: reason, step: trainer.state.step, epoch: trainer.epoch, trainLoss: lastLoss,
+            validationLoss: lastValidation, bestValidationLoss: trainer.state.bestValidationLoss,
+            elapsedSeconds: trainer.state.elapsedSeconds, charsPerSecond: speed.overall, runDirectory: directory.path)
+    }
+
+    private func snapshot(step: Int, totalSteps: Int?, timeBudget: Double?, smoothed: Double, validation: Double?,
+                          speed: Double, session: Double) -> ProgressSnapshot {
+        var total = totalSteps
+        var eta: Double?
+        let perStep = speed > 0 ? Double(trainer.symbolsPerStep) / speed : nil
+        if let totalSteps, let perStep { eta = Double(max(0, totalSteps - step)) * perStep }
+        if let timeBudget {
+            let remaining = max(0, timeBudget - session)
+            if eta == nil || remaining < eta! {
+                eta = remaining
+                if let perStep { total = step + Int(remaining / perStep) }
+            }
+        }
+        return ProgressSnapshot(
+            step: step, totalSteps: total, epoch: trainer.epoch, trainLoss: smoothed, valLoss: validation,
+            charsPerSecond: speed, elapsedSeconds: trainer.state.elapsedSeconds, etaSeconds: eta,
+            learningRate: trainer.learningRate)
+    }
+
+    /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
+    private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> Double? {
+        let validation = try trainer.evaluate()
+        let isBest = validation.map { trainer.recordValidation($0) } ?? false
+        let step = trainer.state.step
+        let record = EvaluationRecord(
+            step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation,
+            valBPC: validation.map { EvaluationRecord.bitsPerCharacter(nats: $0) }, learningRate: trainer.learningRate, charsPerSecond: speed,
+            elapsedSeconds: trainer.state.elapsedSeconds)
+        try log.append(record)
+        trainPoints.append((step, trainLoss))
+        if let validation { validationPoints.append((step, validation)) }
+        try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
+                           title: "charnn · \(trainer.data.fingerprint.fileName)")
+        if isBest {
+            try trainer.checkpoint().write(to: directory.best)
+            events(.saved(path: directory.best))
+        }
+        events(.evaluated(record, isBest: isBest))
+        return validation
+    }
+
+    private func save(events: (TrainingEvent) -> Void) throws {
+        try trainer.checkpoint().write(to: directory.latest)
+        events(.saved(path: directory.latest))
+    }
+}
+
+/// Symbols per second over the recent steps (for the progress line) and overall.
+struct SpeedMeter {
+    private var window: [(symbols: Int, seconds: Double)] = []
+    private var totalSymbols = 0
+    private var totalSeconds = 0.0
+
+    mutating func add(symbols: Int, seconds: Double) {
+        window.append((symbols, seconds))
+        if window.count > 20 { window.removeFirst() }
+        totalSymbols += symbols
+        totalSeconds += seconds
+    }
+
+    var rate: Double {
+        let seconds = window.reduce(0) { $0 + $1.seconds }
+        return seconds > 0 ? Double(window.reduce(0) { $0 + $1.symbols }) / seconds : 0
+    }
+
+    var overall: Double { totalSeconds > 0 ? Double(totalSymbols) / totalSeconds : 0 }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import CharNN
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let defaults = TrainingOptions()
+
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a character-level LSTM language model on a UTF-8 text file.",
+        discussion: """
+            The last --val-frac of the text is held out to measure how well the model predicts text it \
+            has not seen (validation loss, in nats and bits per character: lower is better). Training \
+            writes to checkpoints/<file name>/ (or --out): latest.safetensors (to resume), \
+            best.safetensors (lowest validation loss, to sample from), log.jsonl and loss.svg (open it \
+            in a browser).
+
+            Stop at any time with Ctrl-C: the current step finishes, latest.safetensors is written, and \
+            the command to continue is printed. With no --epochs, --steps or --time, training runs for \
+            \(TrainingDuration(seconds: TrainingOptions.defaultTimeBudgetSeconds)).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from.", valueName: "corpus"))
+    var corpus: String
+
+    @OptionGroup(title: "Text") var text: TextArguments
+
+    @Option(help: ArgumentHelp("Stacked LSTM layers (default: \(defaults.layers)).", valueName: "n"))
+    var layers: Int?
+    @Option(help: ArgumentHelp("Units in each LSTM layer; more learn more but train slower (default: \(defaults.hiddenSize)).", valueName: "n"))
+    var hidden: Int?
+    @Option(help: ArgumentHelp("Size of each symbol's embedding vector (default: \(defaults.embeddingSize)).", valueName: "n"))
+    var embedding: Int?
+    @Option(help: ArgumentHelp("Fraction of LSTM outputs zeroed at random during training, against overfitting; 0 to 0.9 (default: \(defaults.dropout)).", valueName: "p"))
+    var dropout: Float?
+    @Option(help: ArgumentHelp("Parallel streams read side by side through the text (default: \(defaults.batch)).", valueName: "n"))
+    var batch: Int?
+    @Option(help: ArgumentHelp("Symbols per stream per step; gradients flow back this far (default: \(defaults.steps)).", valueName: "n"))
+    var seq: Int?
+    @Option(help: ArgumentHelp("Adam learning rate (default: \(defaults.learningRate)).", valueName: "rate"))
+    var lr: Double?
+    @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("constant, or cosine: decay to a tenth of --lr by the end of the budget (default: \(defaults.schedule.rawValue)).", valueName: "schedule"))
+    var lrSchedule: LearningRateSchedule?
+    @Option(name: .customLong("warmup-steps"), help: ArgumentHelp("Steps over which the learning rate ramps up from 0 (default: \(defaults.warmupSteps)).", valueName: "n"))
+    var warmupSteps: Int?
+    @Option(help: ArgumentHelp("Largest allowed gradient norm; larger gradients are scaled down to it (default: \(defaults.clip)).", valueName: "norm"))
+    var clip: Float?
+
+    @Option(help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
+    var epochs: Int?
+    @Option(help: ArgumentHelp("Stop at step N of the run (with --resume, continue up to step N).", valueName: "n"))
+    var steps: Int?
+    @Option(help: ArgumentHelp("Stop after this much wall-clock time in this session, e.g. 90s, 10m, 2h, 1h30m.", valueName: "duration"))
+    var time: String?
+
+    @Option(name: .customLong("val-frac"), help: ArgumentHelp("Fraction of the text, taken from its end, held out for validation; 0 to 0.5 (default: \(defaults.validationFraction)).", valueName: "fraction"))
+    var valFrac: Double?
+    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: \(defaults.evalEvery)).", valueName: "n"))
+    var evalEvery: Int?
+    @Option(name: .customLong("save-every"), help: ArgumentHelp("Write latest.safetensors every N steps, and at the end (default: \(defaults.saveEvery)).", valueName: "n"))
+    var saveEvery: Int?
+    @Option(help: ArgumentHelp("Seed for weights and dropout; the same seed and --threads give the same model (default: \(defaults.seed)).", valueName: "n"))
+    var seed: UInt64?
+    @Option(help: ArgumentHelp("CPU threads for matrix products (default: \(defaults.threads)).", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Directory for this run's files (default: checkpoints/<corpus file name without extension>).", valueName: "dir"))
+    var out: String?
+    @Flag(help: "Continue the run in the output directory from its latest.safetensors. The model and batch shape come from the checkpoint; the budget, --eval-every, --save-every and --threads from this command.")
+    var resume = false
+    @Flag(help: "Start afresh, replacing the run already in the output directory.")
+    var force = false
+    @Flag(help: "Print only errors and the final summary.")
+    var quiet = false
+
+    func validate() throws {
+        if resume && force { throw ValidationError("--resume and --force contradict each other; choose one") }
+        if let time { _ = try parseTime(time) }
+        let options = try trainingOptions()
+        do { try options.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    private func parseTime(_ text: String) throws -> Double {
+        do { return try TrainingDuration(parsing: text).seconds } catch { throw ValidationError("--time: \(error.description)") }
+    }
+
+    func trainingOptions() throws -> TrainingOptions {
+        var o = TrainingOptions()
+        o.layers = layers ?? o.layers
+        o.hiddenSize = hidden ?? o.hiddenSize
+        o.embeddingSize = embedding ?? o.embeddingSize
+        o.dropout = dropout ?? o.dropout
+        o.batch = batch ?? o.batch
+        o.steps = seq ?? o.steps
+        o.learningRate = lr ?? o.learningRate
+        o.schedule = lrSchedule ?? o.schedule
+        o.warmupSteps = warmupSteps ?? o.warmupSteps
+        o.clip = clip ?? o.clip
+        o.epochs = epochs
+        o.maxSteps = steps
+        o.timeBudgetSeconds = try time.map(parseTime)
+        o.validationFraction = valFrac ?? o.validationFraction
+        o.evalEvery = evalEvery ?? o.evalEvery
+        o.saveEvery = saveEvery ?? o.saveEvery
+        o.seed = seed ?? o.seed
+        o.threads = threads ?? o.threads
+        return o
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let directory = RunDirectory(path: out ?? RunDirectory.defaultPath(forCorpus: corpus))
+            let run = try TrainingRun(
+                corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
+                mode: resume ? .resume : force ? .force : .fresh)
+            // Installed only now: until the first step there is nothing to save, so Ctrl-C may just end it.
+            let signals = StopSignals.install()
+            if run.replacedSequences > 0 {
+                printDiagnostic("\(corpus): replaced \(run.replacedSequences) invalid UTF-8 sequence(s) with U+FFFD", kind: "note")
+            }
+            var reporter = TrainingReporter(quiet: quiet)
+            let summary = try run.run(events: { reporter.handle($0) }, shouldStop: { signals.received != 0 })
+            reporter.finish(summary)
+            if summary.reason == .interrupted {
+                var command = "charnn train \(shellQuoted(corpus)) --resume"
+                if let out { command += " --out \(shellQuoted(out))" }
+                print("Interrupted; saved \(directory.latest). Continue with: \(command)")
+                throw ExitCode(signals.received == SIGTERM ? 143 : 130)
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM only set a flag; the trainer checks it after each step, so a stop always
+/// lands between steps and is followed by a clean save.
+struct StopSignals: Sendable {
+    private static let last = Atomic<Int32>(0)
+
+    var received: Int32 { Self.last.load(ordering: .relaxed) }
+
+    static func install() -> StopSignals {
+        for signal in [SIGINT, SIGTERM] {
+            _ = Glibc.signal(signal) { number in StopSignals.last.store(number, ordering: .relaxed) }
+        }
+        return StopSignals()
+    }
+}
+
+/// Single-quotes `text` for a POSIX shell when it holds anything but safe characters.
+func shellQuoted(_ text: String) -> String {
+    let safe = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@%+,".contains($0) }
+    return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,90 @@
+import CharNN
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Turns training events into what a person reads: on a terminal one live progress line
+/// (redrawn at most 10 times a second); elsewhere a plain line per evaluation and every 10 s;
+/// with --quiet only the final summary.
+struct TrainingReporter {
+    let quiet: Bool
+    let width: Int?
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private var lastPlain = ContinuousClock.now
+    private var lineShown = false
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+        width = terminalWidth(fileDescriptor: STDOUT_FILENO)
+    }
+
+    private var live: Bool { width != nil && !quiet }
+
+    mutating func handle(_ event: TrainingEvent) {
+        guard !quiet else { return }
+        switch event {
+        case .started(let start):
+            let c = start.config
+            let what = start.resumedFromStep.map { "Resuming at step \($0)" } ?? "Training"
+            emit("\(what): \(c.layers)×\(c.hiddenSize) LSTM, embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
+                + "\(start.vocabularySize) symbols in the vocabulary; \(start.trainSymbols) training and \(start.validationSymbols) validation symbols; "
+                + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.steps) symbols. Writing to \(start.runDirectory)/")
+            if let budget = start.timeBudgetSeconds, start.options.timeBudgetSeconds == nil {
+                emit("No --epochs, --steps or --time given: training for \(TrainingDuration(seconds: budget)).")
+            }
+        case .progress(let snapshot):
+            let now = ContinuousClock.now
+            if live {
+                guard now - lastDraw >= .milliseconds(100) else { return }
+                lastDraw = now
+                writeOut("\r" + ProgressLine.terminal(snapshot, width: max(20, width! - 1)) + "\u{1B}[K")
+                lineShown = true
+            } else if now - lastPlain >= .seconds(10) {
+                lastPlain = now
+                emit(ProgressLine.plain(snapshot))
+            }
+        case .evaluated(let record, let isBest):
+            guard let val = record.valLoss, let bpc = record.valBPC else { return }
+            emit(String(format: "step %d: validation loss %.4f nats/char (%.3f bits/char)%@", record.step, val, bpc,
+                        isBest ? ", best so far" : ""))
+        case .saved:
+            break
+        }
+    }
+
+    mutating func finish(_ summary: TrainingSummary) {
+        clearLine()
+        let why = switch summary.reason {
+        case .stepBudget: "reached the step budget"
+        case .timeBudget: "time budget spent"
+        case .interrupted: "interrupted"
+        }
+        var line = String(format: "Done (%@): step %d, epoch %.2f, %@ elapsed, %@ chars/s", why, summary.step, summary.epoch,
+                          formatClock(seconds: summary.elapsedSeconds), ProgressLine.compactRate(summary.charsPerSecond))
+        if let best = summary.bestValidationLoss {
+            line += String(format: "; best validation loss %.4f nats/char (%.3f bits/char)", best, EvaluationRecord.bitsPerCharacter(nats: best))
+        }
+        print(line + ". Files in \(summary.runDirectory)/")
+    }
+
+    /// Prints a whole line, first clearing a live progress line so the two don't mix.
+    private mutating func emit(_ line: String) {
+        clearLine()
+        print(line)
+        fflush(nil)
+    }
+
+    private mutating func clearLine() {
+        if lineShown {
+            writeOut("\r\u{1B}[K")
+            lineShown = false
+        }
+    }
+
+    private func writeOut(_ text: String) {
+        print(text, terminator: "")
+        fflush(nil)
+    }
+}
