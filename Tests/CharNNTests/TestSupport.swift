@@ -62,3 +62,43 @@ func inVariant(_ variant: String, _ body: () throws -> Void) throws {
     let ran = try Activations.withVariant(variant, body)
     try #require(ran != nil, "this CPU cannot run the \(variant) kernels")
 }
+
+/// A fresh empty directory under the system's temporary directory.
+func temporaryDirectory(_ label: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-\(label)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A small multilingual corpus with enough structure for a tiny model to learn from.
+func writeSmallCorpus(in directory: String, name: String = "corpus.txt", repeats: Int = 40) throws -> String {
+    let lines = [
+        "The quick brown fox jumps over the lazy dog.\n",
+        "Le cœur a ses raisons que la raison ne connaît point.\n",
+        "Съешь же ещё этих мягких французских булок.\n",
+        "春眠不觉晓，处处闻啼鸟。\n",
+        "Wer reitet so spät durch Nacht und Wind? 👩‍👩‍👧\n",
+    ]
+    var text = ""
+    for i in 0..<repeats { text += lines[i % lines.count] }
+    let path = directory + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// Training options for a model small enough to train in a debug build within a second.
+func tinyTrainingOptions(steps: Int) -> TrainingOptions {
+    var options = TrainingOptions()
+    options.layers = 2
+    options.hiddenSize = 16
+    options.embeddingSize = 8
+    options.dropout = 0.2
+    options.batch = 4
+    options.steps = 8
+    options.maxSteps = steps
+    options.evalEvery = 4
+    options.saveEvery = 3
+    options.validationFraction = 0.1
+    options.threads = 1
+    return options
+}

@@ -83,7 +83,9 @@ extension Checkpoint {
             }
             return try! ParameterSet(layout: layout, values: values)
         }
-        let model = try! CharModel(config: config, parameters: try parameters(prefix: ""))
+        let weights = try parameters(prefix: "")
+        // The layout was built from this config, so the model cannot reject it.
+        let model = try! CharModel(config: config, parameters: weights)
         var optimizer: AdamOptimizer?
         if meta["optimizer"] != nil {
             let stored = try decode(StoredOptimizer.self, "optimizer")
