@@ -147,9 +147,15 @@ struct StopSignals: Sendable {
     var received: Int32 { Self.last.load(ordering: .relaxed) }
 
     static func install() -> StopSignals {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for signal in [SIGINT, SIGTERM] {
             _ = Glibc.signal(signal) { number in StopSignals.last.store(number, ordering: .relaxed) }
+            sigaddset(&unblock, signal)
         }
+        // A parent (a test runner, some process managers) may have started us with these blocked,
+        // which would hold them pending forever.
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         return StopSignals()
     }
 }

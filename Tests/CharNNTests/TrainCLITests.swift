@@ -1,0 +1,77 @@
+import CharNN
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("charnn train: the command line")
+struct TrainCLITests {
+    static let tiny = ["--layers", "1", "--hidden", "16", "--embedding", "8", "--batch", "4", "--seq", "8", "--threads", "1"]
+
+    @Test("SIGINT and SIGTERM end the step, save latest.safetensors, print the resume command and exit 130 / 143",
+          arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func interrupt(signal: Int32, status: Int32) throws {
+        let dir = try temporaryDirectory("signal")
+        let corpus = try writeSmallCorpus(in: dir)
+        let process = Process()
+        process.executableURL = CharNNBinary.url
+        process.arguments = ["train", corpus, "--out", dir + "/run", "--time", "60s", "--eval-every", "1000000", "--save-every", "1000000"] + Self.tiny
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Wait until training is under way (the first line is printed before the first step).
+        let deadline = Date().addingTimeInterval(60)
+        var buffer = Data()
+        while !String(decoding: buffer, as: UTF8.self).contains("Training:") && Date() < deadline {
+            buffer += out.fileHandleForReading.availableData
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, signal)
+        buffer += out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let stdout = String(decoding: buffer, as: UTF8.self)
+        #expect(process.terminationStatus == status, "stdout: \(stdout) stderr: \(stderr)")
+        #expect(stdout.contains("--resume"), "\(stdout)")
+        let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
+        #expect((checkpoint.training?.step ?? 0) > 0)
+    }
+
+    @Test("invalid values are rejected before any work, naming the option",
+          arguments: [
+            (["--batch", "0"], "--batch"), (["--hidden", "-3"], "--hidden"), (["--val-frac", "0.7"], "--val-frac"),
+            (["--lr", "nan"], "--lr"), (["--time", "10x"], "--time"), (["--dropout", "1"], "--dropout"),
+            (["--unit", "word"], "--unit"), (["--resume", "--force"], "--resume"), (["--clip", "0"], "--clip"),
+          ])
+    func invalidOptions(arguments: [String], option: String) throws {
+        let dir = try temporaryDirectory("options")
+        let corpus = try writeSmallCorpus(in: dir)
+        let result = try CharNNBinary.run(["train", corpus, "--out", dir + "/run"] + arguments)
+        #expect(result.status != 0 && result.status < 128)
+        #expect(result.stderr.contains(option), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/run"))
+    }
+
+    @Test("a missing corpus, a too-small corpus and an existing run each give one clear line")
+    func clearErrors() throws {
+        let dir = try temporaryDirectory("errors")
+        let missing = try CharNNBinary.run(["train", dir + "/nope.txt", "--out", dir + "/run"])
+        #expect(missing.status != 0 && missing.stderr.contains("nope.txt"))
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+
+        let small = dir + "/small.txt"
+        try "tiny text".write(toFile: small, atomically: true, encoding: .utf8)
+        let tooSmall = try CharNNBinary.run(["train", small, "--out", dir + "/small-run"])
+        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("--batch"), "\(tooSmall.stderr)")
+
+        let corpus = try writeSmallCorpus(in: dir)
+        let first = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--steps", "2"] + Self.tiny)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Done"))
+        let again = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--steps", "2"] + Self.tiny)
+        #expect(again.status != 0 && again.stderr.contains("--resume") && again.stderr.contains("--force"))
+    }
+}
