@@ -75,3 +75,26 @@ struct TrainCLITests {
         #expect(again.status != 0 && again.stderr.contains("--resume") && again.stderr.contains("--force"))
     }
 }
+
+@Suite("charnn export")
+struct ExportCLITests {
+    @Test("--weights-only drops the optimizer and training state and still loads")
+    func weightsOnly() throws {
+        let dir = try temporaryDirectory("export")
+        let corpus = try writeSmallCorpus(in: dir)
+        let trained = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--steps", "2"] + TrainCLITests.tiny)
+        try #require(trained.status == 0, "\(trained.stderr)")
+        let exported = try CharNNBinary.run(["export", dir + "/run/latest.safetensors", dir + "/small.safetensors", "--weights-only"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let full = try Checkpoint.load(from: dir + "/run/latest.safetensors")
+        let small = try Checkpoint.load(from: dir + "/small.safetensors")
+        #expect(small.model == full.model && small.tokenizer == full.tokenizer)
+        #expect(small.optimizer == nil && small.training == nil)
+        let sizes = try [dir + "/run/latest.safetensors", dir + "/small.safetensors"].map {
+            try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int)
+        }
+        #expect(sizes[1] * 2 < sizes[0])
+        let missing = try CharNNBinary.run(["export", dir + "/nope.safetensors", dir + "/x.safetensors"])
+        #expect(missing.status == 1 && missing.stderr.contains("nope.safetensors"))
+    }
+}
