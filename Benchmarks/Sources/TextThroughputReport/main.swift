@@ -7,6 +7,7 @@ import Glibc
 
 // text-throughput                 MB/s table: English and mixed, each unit × normalization
 // text-throughput --encode FILE   tokenize FILE once (for /usr/bin/time -v peak memory)
+// text-throughput --write-mixed FILE [MB]   write the generated mixed-script text
 
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
@@ -32,6 +33,18 @@ if arguments.count == 3 && arguments[1] == "--encode" {
         print("error: \(error)")
         exit(1)
     }
+    exit(0)
+}
+
+if arguments.count >= 3 && arguments[1] == "--write-mixed" {
+    let megabytes = arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5
+    let bytes = BenchmarkCorpora.mixedScript(byteCount: megabytes * 1_000_000)
+    guard let f = fopen(arguments[2], "wb") else {
+        print("cannot write \(arguments[2])")
+        exit(1)
+    }
+    _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, f) }
+    fclose(f)
     exit(0)
 }
 

@@ -114,11 +114,11 @@ struct TokenBuffer {
     mutating func append(mapping run: UnsafeBufferPointer<UInt8>, through table: UnsafeBufferPointer<Int>) {
         guard let bytes = run.baseAddress, !run.isEmpty else { return }
         guard let t = table.baseAddress else { return }
-        if !isWide && run.contains(where: { t[Int($0)] > 0xFFFF }) {
-            for b in run { append(t[Int(b)]) }  // widens on the way
+        if run.count <= 32 || (!isWide && run.contains(where: { t[Int($0)] > 0xFFFF })) {
+            for b in run { append(t[Int(b)]) }  // short runs (and widening) one at a time
             return
         }
-        let block = 4096
+        let block = min(run.count, 512)  // small enough for the stack
         if isWide {
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { scratch in
                 var start = 0

@@ -34,15 +34,24 @@ struct VocabularyBuilder: SymbolSink {
 
     mutating func acceptSingleBytes(_ run: UnsafeBufferPointer<UInt8>) {
         guard let p = run.baseAddress else { return }
+        var lowestID = 0
         asciiCounts.withUnsafeMutableBufferPointer { c in
-            for k in 0..<run.count { c[Int(p[k])] &+= 1 }
+            asciiIDs.withUnsafeBufferPointer { ids in
+                for k in 0..<run.count {
+                    let b = Int(p[k])
+                    c[b] &+= 1
+                    lowestID = min(lowestID, ids[b])
+                }
+            }
         }
-        // Ids for bytes never seen before. Provisional ids need not follow first appearance
-        // (the final order is by count and bytes), so checking once per run is enough.
-        for b in 0..<128 where asciiCounts[b] > 0 && asciiIDs[b] < 0 {
-            var byte = UInt8(b)
-            asciiIDs[b] = table.insert(&byte, count: 1).id
-            counts.append(0)
+        if lowestID < 0 {
+            // Bytes never seen before get ids. Provisional ids need not follow first
+            // appearance (the final order is by count and bytes), so any order will do.
+            for k in 0..<run.count where asciiIDs[Int(p[k])] < 0 {
+                var byte = p[k]
+                asciiIDs[Int(byte)] = table.insert(&byte, count: 1).id
+                counts.append(0)
+            }
         }
         if keepTokens {
             asciiIDs.withUnsafeBufferPointer { tokens.append(mapping: run, through: $0) }
