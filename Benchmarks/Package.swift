@@ -12,7 +12,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "charnn", path: ".."),
-        // The malloc interposer gives the malloc metrics without jemalloc (not on this machine).
+        // Only the MallocInterposer trait: the default traits also enable RuntimeInterposer,
+        // which pulls in ordo-one/swift-runtime-interposer (Linux, Swift 6.3), a package this
+        // machine's offline mirror does not have, so resolution would fail.
         .package(url: "https://github.com/ordo-one/package-benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [

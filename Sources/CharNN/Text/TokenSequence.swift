@@ -52,7 +52,9 @@ public enum TokenSequence: Sendable, Equatable, Hashable {
 }
 
 extension TokenSequence: RandomAccessCollection {
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of ids.
     public var endIndex: Int { count }
 
     /// The number of ids.
