@@ -5,6 +5,16 @@ import CUTF8Proc
 protocol SymbolSink {
     /// One symbol's UTF-8 bytes; valid only during the call.
     mutating func accept(_ symbol: UnsafeBufferPointer<UInt8>)
+    /// A run of ASCII bytes each of which is a whole symbol: English text arrives almost
+    /// entirely this way, so a sink can count and store it without a call per symbol.
+    mutating func acceptSingleBytes(_ run: UnsafeBufferPointer<UInt8>)
+}
+
+extension SymbolSink {
+    mutating func acceptSingleBytes(_ run: UnsafeBufferPointer<UInt8>) {
+        guard let p = run.baseAddress else { return }
+        for k in 0..<run.count { accept(UnsafeBufferPointer(start: p + k, count: 1)) }
+    }
 }
 
 /// Cuts valid UTF-8 into symbols: extended grapheme clusters (UAX #29, as implemented by
@@ -38,12 +48,21 @@ enum GraphemeSegmenter {
                     while i < n {
                         let c = p[i]
                         if c >= 0x80 { break }
-                        if !(prev == 0x0D && c == 0x0A) {
-                            sink.accept(UnsafeBufferPointer(start: p + symbolStart, count: i - symbolStart))
-                            symbolStart = i
+                        if prev == 0x0D && c == 0x0A {  // CR LF stays one symbol
+                            prev = c
+                            i += 1
+                            continue
                         }
-                        prev = c
-                        i += 1
+                        sink.accept(UnsafeBufferPointer(start: p + symbolStart, count: i - symbolStart))
+                        // Bytes i..<k are whole symbols: each is followed by an ASCII byte and
+                        // is not CR. The last ASCII byte of the run stays pending, since a
+                        // combining mark after it would join it.
+                        var k = i
+                        while k + 1 < n && p[k + 1] < 0x80 && p[k] != 0x0D { k += 1 }
+                        if k > i { sink.acceptSingleBytes(UnsafeBufferPointer(start: p + i, count: k - i)) }
+                        symbolStart = k
+                        prev = p[k]
+                        i = k + 1
                     }
                     previous = Int32(prev)
                     state = asciiState[Int(prev)]
@@ -69,6 +88,13 @@ enum GraphemeSegmenter {
         let n = bytes.count
         var i = 0
         while i < n {
+            if p[i] < 0x80 {
+                var k = i + 1
+                while k < n && p[k] < 0x80 { k += 1 }
+                sink.acceptSingleBytes(UnsafeBufferPointer(start: p + i, count: k - i))
+                i = k
+                continue
+            }
             let len = UTF8Scalar.length(leadByte: p[i])
             sink.accept(UnsafeBufferPointer(start: p + i, count: len))
             i += len

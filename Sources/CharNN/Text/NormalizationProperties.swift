@@ -39,10 +39,11 @@ struct NormalizationProperties: Sendable {
         // (or may be) the second element of a composition. A superset is safe: it only sends
         // a little more text to utf8proc.
         var decomposable: [Int32] = []
+        var starter = [Bool](repeating: true, count: scalarCount)
         for cp in Int32(0)..<Int32(scalarCount) where !(0xD800...0xDFFF).contains(cp) {
-            if utf8proc_get_property(cp).pointee.decomp_seqindex != UInt16.max {
-                decomposable.append(cp)
-            }
+            let property = utf8proc_get_property(cp).pointee
+            if property.decomp_seqindex != UInt16.max { decomposable.append(cp) }
+            if property.combining_class != 0 { starter[Int(cp)] = false }
         }
         for cp in decomposable {
             let d = Self.decomposition(of: cp, compat: false)
@@ -53,13 +54,11 @@ struct NormalizationProperties: Sendable {
         let both = Self.boundaryNFC | Self.inertNFC | Self.boundaryNFKC | Self.inertNFKC
         for cp in 0..<scalarCount {
             if (0xD800...0xDFFF).contains(cp) { continue }
-            if second[cp] || utf8proc_get_property(Int32(cp)).pointee.combining_class != 0 {
-                continue
-            }
+            if second[cp] || !starter[cp] { continue }
             flags[cp] = both
         }
         func isPlainStarter(_ s: Int32) -> Bool {
-            !second[Int(s)] && utf8proc_get_property(s).pointee.combining_class == 0
+            !second[Int(s)] && starter[Int(s)]
         }
         for cp in decomposable where flags[Int(cp)] != 0 {
             var f = flags[Int(cp)]

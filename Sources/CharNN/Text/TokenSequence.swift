@@ -52,7 +52,9 @@ public enum TokenSequence: Sendable, Equatable, Hashable {
 }
 
 extension TokenSequence: RandomAccessCollection {
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of ids.
     public var endIndex: Int { count }
 
     /// The number of ids.
@@ -106,6 +108,40 @@ struct TokenBuffer {
             widen()
         }
         wide.append(UInt32(truncatingIfNeeded: id))
+    }
+
+    /// Appends `table[b]` for each byte `b` of `run`: the bulk path for ASCII text. Ids go
+    /// through a small stack buffer and are appended a block at a time, so there is no
+    /// per-id capacity or uniqueness check.
+    mutating func append(mapping run: UnsafeBufferPointer<UInt8>, through table: UnsafeBufferPointer<Int>) {
+        guard let bytes = run.baseAddress, !run.isEmpty else { return }
+        guard let t = table.baseAddress else { return }
+        if run.count <= 32 || (!isWide && run.contains(where: { t[Int($0)] > 0xFFFF })) {
+            for b in run { append(t[Int(b)]) }  // short runs (and widening) one at a time
+            return
+        }
+        let block = min(run.count, 512)  // small enough for the stack
+        if isWide {
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: block) { scratch in
+                var start = 0
+                while start < run.count {
+                    let m = min(block, run.count - start)
+                    for k in 0..<m { scratch[k] = UInt32(truncatingIfNeeded: t[Int(bytes[start + k])]) }
+                    wide.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<m]))
+                    start += m
+                }
+            }
+        } else {
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: block) { scratch in
+                var start = 0
+                while start < run.count {
+                    let m = min(block, run.count - start)
+                    for k in 0..<m { scratch[k] = UInt16(truncatingIfNeeded: t[Int(bytes[start + k])]) }
+                    narrow.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<m]))
+                    start += m
+                }
+            }
+        }
     }
 
     private mutating func widen() {

@@ -121,6 +121,8 @@ extension Vocabulary: Codable {
         case symbols, counts, unknownID
     }
 
+    /// Decodes the JSON form, rejecting parts that do not fit (see ``init(symbols:counts:unknownID:)``)
+    /// with `DecodingError.dataCorrupted`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let symbols = try c.decode([String].self, forKey: .symbols)
@@ -134,6 +136,8 @@ extension Vocabulary: Codable {
         }
     }
 
+    /// Encodes the JSON form; `unknownID` is always written (`null` when there is none), so the
+    /// form has the same keys for every vocabulary.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(symbols, forKey: .symbols)

@@ -8,6 +8,9 @@ struct VocabularyBuilder: SymbolSink {
     private var table = SymbolTable(minimumCapacity: 1024)
     private var counts: [Int] = []
     private var asciiIDs = [Int](repeating: -1, count: 128)
+    /// Occurrences of one-byte symbols, by byte; added into `counts` at the end. Kept apart so
+    /// an ASCII run is counted with one array access per byte.
+    private var asciiCounts = [Int](repeating: 0, count: 128)
     private var tokens: TokenBuffer
     private let keepTokens: Bool
 
@@ -20,28 +23,47 @@ struct VocabularyBuilder: SymbolSink {
     @inline(__always)
     mutating func accept(_ symbol: UnsafeBufferPointer<UInt8>) {
         let p = symbol.baseAddress!
-        var id: Int
         if symbol.count == 1 {  // in valid UTF-8 a one-byte symbol is ASCII
-            id = asciiIDs[Int(p[0])]
-            if id < 0 {
-                id = table.insert(p, count: 1).id
-                asciiIDs[Int(p[0])] = id
-                counts.append(0)
-            }
-        } else {
-            let (found, inserted) = table.insert(p, count: symbol.count)
-            id = found
-            if inserted { counts.append(0) }
+            return acceptSingleBytes(symbol)
         }
+        let (id, inserted) = table.insert(p, count: symbol.count)
+        if inserted { counts.append(0) }
         counts[id] += 1
         if keepTokens { tokens.append(id) }
+    }
+
+    mutating func acceptSingleBytes(_ run: UnsafeBufferPointer<UInt8>) {
+        guard let p = run.baseAddress else { return }
+        var lowestID = 0
+        asciiCounts.withUnsafeMutableBufferPointer { c in
+            asciiIDs.withUnsafeBufferPointer { ids in
+                for k in 0..<run.count {
+                    let b = Int(p[k])
+                    c[b] &+= 1
+                    lowestID = min(lowestID, ids[b])
+                }
+            }
+        }
+        if lowestID < 0 {
+            // Bytes never seen before get ids. Provisional ids need not follow first
+            // appearance (the final order is by count and bytes), so any order will do.
+            for k in 0..<run.count where asciiIDs[Int(p[k])] < 0 {
+                var byte = p[k]
+                asciiIDs[Int(byte)] = table.insert(&byte, count: 1).id
+                counts.append(0)
+            }
+        }
+        if keepTokens {
+            asciiIDs.withUnsafeBufferPointer { tokens.append(mapping: run, through: $0) }
+        }
     }
 
     /// The vocabulary (symbols seen fewer than `minCount` times merged into the unknown
     /// symbol) and the corpus's ids in it (empty unless tokens were kept).
     mutating func finish(minCount: Int) -> (Vocabulary, TokenSequence) {
         let table = self.table
-        let counts = self.counts
+        var counts = self.counts
+        for b in 0..<128 where asciiIDs[b] >= 0 { counts[asciiIDs[b]] += asciiCounts[b] }
         let order = (0..<table.count).sorted { a, b in
             counts[a] != counts[b]
                 ? counts[a] > counts[b]
@@ -106,5 +128,13 @@ struct VocabularyEncoder: SymbolSink {
             _ = missing.insert(p, count: symbol.count)
         }
         tokens.append(id ?? vocabulary.unknownID ?? 0)
+    }
+
+    mutating func acceptSingleBytes(_ run: UnsafeBufferPointer<UInt8>) {
+        if run.contains(where: { vocabulary.asciiIDs[Int($0)] < 0 }) {
+            for k in run.indices { accept(UnsafeBufferPointer(rebasing: run[k..<k + 1])) }
+            return
+        }
+        vocabulary.asciiIDs.withUnsafeBufferPointer { tokens.append(mapping: run, through: $0) }
     }
 }
