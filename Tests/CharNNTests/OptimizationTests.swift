@@ -1,0 +1,77 @@
+import CharNN
+import Testing
+
+@Suite("Optimization: Adam, clipping, learning-rate plan")
+struct OptimizationTests {
+    @Test("Adam's first steps match the closed form")
+    func adam() throws {
+        let layout = ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+        var parameters = ParameterSet(zerosFor: layout)
+        var gradients = ParameterSet(zerosFor: layout)
+        for i in gradients.values.indices { gradients.values[i] = Float(i % 3) - 1 }  // -1, 0, 1, …
+        var adam = AdamOptimizer(layout: layout)
+        adam.update(&parameters, gradients: gradients, learningRate: 0.1)
+        // After one step with bias correction, each parameter moves by lr · sign(g) (ε aside).
+        for (p, g) in zip(parameters.values, gradients.values) {
+            #expect(abs(p - (g == 0 ? 0 : -0.1 * g)) < 1e-6)
+        }
+        adam.update(&parameters, gradients: gradients, learningRate: 0.1)
+        #expect(adam.stepCount == 2)
+        for (p, g) in zip(parameters.values, gradients.values) { #expect(abs(p - (g == 0 ? 0 : -0.2 * g)) < 1e-5) }
+    }
+
+    @Test("clipping scales the whole gradient to the maximum norm and reports the norm before")
+    func clipping() throws {
+        let layout = ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+        var gradients = ParameterSet(zerosFor: layout)
+        gradients.values[0] = 3
+        gradients.values[1] = 4
+        #expect(clipGradientNorm(&gradients, maxNorm: 1) == 5)
+        #expect(abs(gradients.values[0] - 0.6) < 1e-6 && abs(gradients.values[1] - 0.8) < 1e-6)
+        #expect(clipGradientNorm(&gradients, maxNorm: 10) < 1.0001)
+        #expect(abs(gradients.values[0] - 0.6) < 1e-6)
+        gradients.values[2] = .nan
+        #expect(clipGradientNorm(&gradients, maxNorm: 1).isNaN)
+    }
+
+    @Test("warm-up ramps linearly, cosine ends at a tenth of the base, constant stays")
+    func schedule() {
+        let cosine = LearningRatePlan(base: 1e-2, schedule: .cosine, warmupSteps: 10, totalSteps: 110)
+        #expect(abs(cosine.rate(atStep: 0) - 1e-3) < 1e-12)
+        #expect(abs(cosine.rate(atStep: 9) - 1e-2) < 1e-12)
+        #expect(abs(cosine.rate(atStep: 10) - 1e-2) < 1e-12)
+        #expect(abs(cosine.rate(atStep: 109) - 1e-3) < 1e-12)
+        #expect(cosine.rate(atStep: 60) < 1e-2 && cosine.rate(atStep: 60) > 1e-3)
+        let steps = (10..<110).map { cosine.rate(atStep: $0) }
+        #expect(zip(steps, steps.dropFirst()).allSatisfy { $0 >= $1 })
+        let constant = LearningRatePlan(base: 2e-3, schedule: .constant, warmupSteps: 0, totalSteps: 50)
+        #expect((0..<100).allSatisfy { constant.rate(atStep: $0) == 2e-3 })
+        let unknownLength = LearningRatePlan(base: 2e-3, schedule: .cosine, warmupSteps: 0, totalSteps: nil)
+        #expect(unknownLength.rate(atStep: 1000) == 2e-3)
+    }
+
+    @Test("--epochs and --steps count the run's total; the smaller wins")
+    func budgets() throws {
+        let dir = try temporaryDirectory("budget")
+        let corpus = try writeSmallCorpus(in: dir)
+        var options = tinyTrainingOptions(steps: 1000)
+        options.maxSteps = nil
+        options.epochs = 2
+        let run = try TrainingRun(corpusPath: corpus, textOptions: TextOptions(), options: options,
+                                  directory: RunDirectory(path: dir + "/run"), mode: .fresh)
+        let summary = try run.run(events: { _ in }, shouldStop: { false })
+        #expect(summary.step == 2 * run.trainer.streams.stepsPerEpoch && summary.epoch == 2)
+        #expect(summary.reason == .stepBudget)
+
+        options.epochs = nil
+        options.timeBudgetSeconds = 0.3
+        let timed = try TrainingRun(corpusPath: corpus, textOptions: TextOptions(), options: options,
+                                    directory: RunDirectory(path: dir + "/timed"), mode: .fresh)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let timedSummary = try timed.run(events: { _ in }, shouldStop: { false })
+        #expect(timedSummary.reason == .timeBudget && timedSummary.step > 0)
+        #expect(clock.now - start < .seconds(30))
+        #expect(try Checkpoint.load(from: dir + "/timed/latest.safetensors").training?.step == timedSummary.step)
+    }
+}
