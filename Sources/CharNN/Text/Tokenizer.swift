@@ -73,10 +73,24 @@ public struct Tokenizer: Codable, Sendable, Equatable {
         try encode(text.utf8, file: nil, dropByteOrderMark: false)
     }
 
+    /// The ids of `text`'s symbols that the vocabulary has; the others are left out (and listed
+    /// in the result), even when the vocabulary has an unknown symbol. For prime text, where an
+    /// unknown symbol would be a guess the user did not ask for.
+    public func encodeDroppingUnknown(_ text: String) -> Encoding {
+        // Cannot throw: a String is valid UTF-8 and missing symbols are dropped, not refused.
+        try! encode(text.utf8, file: nil, dropByteOrderMark: false, dropUnknown: true)
+    }
+
     /// The ids of the symbols in a file's UTF-8 `bytes` (a leading BOM is dropped; invalid
     /// UTF-8 is an error unless the tokenizer's options replace it). See ``encode(_:)``.
     public func encode(bytes: some Collection<UInt8>, file: String? = nil) throws(TextError) -> Encoding {
         try encode(bytes, file: file, dropByteOrderMark: true)
+    }
+
+    /// As ``encode(bytes:file:)``, but symbols the vocabulary lacks are left out (and listed)
+    /// instead of becoming the unknown symbol or an error.
+    public func encode(bytes: some Collection<UInt8>, file: String? = nil, droppingUnknown: Bool) throws(TextError) -> Encoding {
+        try encode(bytes, file: file, dropByteOrderMark: true, dropUnknown: droppingUnknown)
     }
 
     /// The ids of the symbols in the file at `path`. See ``encode(bytes:file:)``.
@@ -86,16 +100,16 @@ public struct Tokenizer: Codable, Sendable, Equatable {
 
     func encode(
         _ bytes: some Collection<UInt8>, file: String?, dropByteOrderMark: Bool,
-        chunkSize: Int = TextPipeline.defaultChunkSize
+        chunkSize: Int = TextPipeline.defaultChunkSize, dropUnknown: Bool = false
     ) throws(TextError) -> Encoding {
-        var encoder = VocabularyEncoder(vocabulary: vocabulary, reservation: bytes.count)
+        var encoder = VocabularyEncoder(vocabulary: vocabulary, reservation: bytes.count, dropMissing: dropUnknown)
         let replaced = try TextPipeline.run(
             bytes, options: options, file: file, dropByteOrderMark: dropByteOrderMark,
             chunkSize: chunkSize, into: &encoder)
         let missing = (0..<encoder.missing.count).map {
             String(decoding: encoder.missing.bytes(of: $0), as: UTF8.self)
         }
-        if !missing.isEmpty && vocabulary.unknownID == nil {
+        if !missing.isEmpty && vocabulary.unknownID == nil && !dropUnknown {
             throw .symbolsNotInVocabulary(file: file, distinct: missing.count, examples: Array(missing.prefix(5)))
         }
         var tokens = encoder.tokens

@@ -107,9 +107,12 @@ struct VocabularyEncoder: SymbolSink {
     private(set) var missing = SymbolTable(minimumCapacity: 8)
     /// How many symbols (occurrences) were not in the vocabulary.
     private(set) var missingCount = 0
+    /// Leave missing symbols out of `tokens` instead of writing the unknown id.
+    private let dropMissing: Bool
 
-    init(vocabulary: Vocabulary, reservation: Int) {
+    init(vocabulary: Vocabulary, reservation: Int, dropMissing: Bool = false) {
         self.vocabulary = vocabulary
+        self.dropMissing = dropMissing
         tokens = TokenBuffer(reservation: reservation, wide: vocabulary.count > 65_536)
     }
 
@@ -126,6 +129,7 @@ struct VocabularyEncoder: SymbolSink {
         if id == nil {
             missingCount += 1
             _ = missing.insert(p, count: symbol.count)
+            if dropMissing { return }
         }
         tokens.append(id ?? vocabulary.unknownID ?? 0)
     }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// What `charnn inspect` reports about a checkpoint file. Built even from a damaged file, as far
+/// as its header can be read, so the report can say exactly what is wrong.
+public struct CheckpointInfo: Sendable, Codable {
+    public var path: String
+    public var fileBytes: Int
+    public var formatVersion: String?
+    public var contents: String?
+    public var charnnVersion: String?
+    public var config: ModelConfig?
+    public var parameterCount: Int?
+    public var unit: String?
+    public var normalization: String?
+    public var vocabularySize: Int?
+    /// The most frequent symbols, escaped for display.
+    public var vocabularyPreview: [String]
+    public var step: Int?
+    public var epoch: Int?
+    public var bestValidationLoss: Double?
+    public var storedChecksum: String?
+    public var computedChecksum: String?
+    /// True when the stored and computed CRC-32C agree.
+    public var checksumMatches: Bool
+    /// Nil when the file loads as a checkpoint; otherwise the reason it does not.
+    public var problem: String?
+
+    /// Reads `path` and reports on it; throws only if the file cannot be read at all.
+    public static func inspect(path: String) throws(CheckpointError) -> CheckpointInfo {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: isDirectory.boolValue ? "it is a directory" : "permission denied or I/O error")
+        }
+        let bytes = [UInt8](data)
+        var info = CheckpointInfo(path: path, fileBytes: bytes.count, vocabularyPreview: [], checksumMatches: false)
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(bytes: bytes) } catch {
+            info.problem = error.description
+            return info
+        }
+        let meta = file.metadata
+        info.formatVersion = meta["format_version"]
+        info.contents = meta["contents"]
+        info.charnnVersion = meta["charnn_version"]
+        info.storedChecksum = meta["tensor_crc32c"]
+        var crc = CRC32C()
+        for (_, tensor) in file.tensors { crc.update(tensor.bytes) }
+        info.computedChecksum = String(format: "%08x", crc.value)
+        info.checksumMatches = info.storedChecksum == info.computedChecksum
+        do {
+            let checkpoint = try Checkpoint(bytes: bytes, path: path)
+            info.config = checkpoint.model.config
+            info.parameterCount = checkpoint.model.parameters.layout.totalCount
+            info.unit = checkpoint.tokenizer.options.unit.rawValue
+            info.normalization = checkpoint.tokenizer.options.normalization.rawValue
+            info.vocabularySize = checkpoint.tokenizer.vocabulary.count
+            info.vocabularyPreview = checkpoint.tokenizer.vocabulary.symbols.prefix(24).map { SymbolEscaping.quoted($0) }
+            info.step = checkpoint.training?.step
+            info.epoch = checkpoint.training?.cursor.epoch
+            info.bestValidationLoss = checkpoint.training?.bestValidationLoss
+        } catch {
+            info.problem = error.description
+        }
+        return info
+    }
+}

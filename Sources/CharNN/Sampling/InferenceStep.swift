@@ -1,0 +1,134 @@
+import CKernels
+
+/// The model run one symbol at a time for N streams side by side, as sampling needs.
+///
+/// At batch 1 this is bound by reading the weights, so each layer's two weight matrices are packed
+/// once into one [4H, in + H] matrix beside a [x | h] input row: one GEMV per layer (a GEMM when
+/// N > 1) instead of two, and the two biases are pre-added. Every buffer is allocated here, once;
+/// ``step(_:)`` allocates nothing.
+public final class InferenceStep {
+    public let config: ModelConfig
+    /// Number of streams N.
+    public let streams: Int
+
+    private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H]
+    private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H]
+    private let embedding: UnsafeMutablePointer<Float>        // [V, E]
+    private let headWeight: UnsafeMutablePointer<Float>       // [V, H]
+    private let headBias: UnsafeMutablePointer<Float>         // [V]
+    private let inputs: [UnsafeMutablePointer<Float>]         // per layer [N, in + H]: [x | h_prev]
+    private let gates: UnsafeMutablePointer<Float>            // [N, 4H]
+    private let cells: [UnsafeMutablePointer<Float>]          // per layer [N, H]
+    private let scratchCell: UnsafeMutablePointer<Float>      // [N, H]
+    private let tanhCell: UnsafeMutablePointer<Float>         // [N, H]
+    private let hidden: UnsafeMutablePointer<Float>           // [N, H]
+    /// The logits of the last step, [N, V].
+    public let logits: UnsafeMutablePointer<Float>
+    private var allocations: [UnsafeMutablePointer<Float>] = []
+
+    public init(model: CharModel, streams: Int) throws(ModelError) {
+        guard streams >= 1 else { throw .shapeMismatch("need at least one stream") }
+        let c = model.config
+        config = c
+        self.streams = streams
+        let H = c.hiddenSize, V = c.vocabularySize, E = c.embeddingSize, N = streams
+        var allocations: [UnsafeMutablePointer<Float>] = []
+        func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: 0, count: max(count, 1))
+            allocations.append(p)
+            return p
+        }
+        let layout = model.parameters.layout
+        let values = model.parameters.values
+        func copy(_ name: String, into destination: UnsafeMutablePointer<Float>) {
+            let t = layout[name]!
+            values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + t.offset, count: t.count) }
+        }
+        var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
+        var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
+        for k in 0..<c.layers {
+            let I = c.inputSize(ofLayer: k), W = I + H
+            let packed = make(4 * H * W)
+            let ih = layout["lstm.weight_ih_l\(k)"]!.offset, hh = layout["lstm.weight_hh_l\(k)"]!.offset
+            values.withUnsafeBufferPointer { v in
+                for row in 0..<(4 * H) {
+                    (packed + row * W).update(from: v.baseAddress! + ih + row * I, count: I)
+                    (packed + row * W + I).update(from: v.baseAddress! + hh + row * H, count: H)
+                }
+            }
+            let bias = make(4 * H)
+            let bih = layout["lstm.bias_ih_l\(k)"]!.offset, bhh = layout["lstm.bias_hh_l\(k)"]!.offset
+            values.withUnsafeBufferPointer { v in
+                for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
+            }
+            packedWeights.append(packed)
+            packedBias.append(bias)
+            inputs.append(make(N * W))
+            cells.append(make(N * H))
+        }
+        self.packedWeights = packedWeights
+        self.packedBias = packedBias
+        self.inputs = inputs
+        self.cells = cells
+        embedding = make(V * E)
+        copy("embedding.weight", into: embedding)
+        headWeight = make(V * H)
+        copy("head.weight", into: headWeight)
+        headBias = make(V)
+        copy("head.bias", into: headBias)
+        gates = make(N * 4 * H)
+        scratchCell = make(N * H)
+        tanhCell = make(N * H)
+        hidden = make(N * H)
+        logits = make(N * V)
+        self.allocations = allocations
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
+
+    /// Sets every stream back to the all-zero state.
+    public func reset() {
+        let H = config.hiddenSize
+        for k in 0..<config.layers {
+            let W = config.inputSize(ofLayer: k) + H
+            inputs[k].update(repeating: 0, count: streams * W)
+            cells[k].update(repeating: 0, count: streams * H)
+        }
+    }
+
+    /// Feeds one token per stream (tokens: [N]) and leaves the next-symbol logits in ``logits``.
+    public func step(_ tokens: UnsafeBufferPointer<Int32>) {
+        precondition(tokens.count == streams)
+        let N = streams, H = config.hiddenSize, V = config.vocabularySize, E = config.embeddingSize
+        for n in 0..<N {
+            let token = Int(tokens[n])
+            precondition(token >= 0 && token < V, "token outside the vocabulary")
+            (inputs[0] + n * (E + H)).update(from: embedding + token * E, count: E)
+        }
+        for k in 0..<config.layers {
+            let I = config.inputSize(ofLayer: k), W = I + H
+            let x = inputs[k]
+            // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
+            for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
+            if N == 1 {
+                BLAS.gemv(rows: 4 * H, cols: W, packedWeights[k], x, into: gates, beta: 1)
+            } else {
+                BLAS.gemm(m: N, n: 4 * H, k: W, x, packedWeights[k], transposeB: true, into: gates, beta: 1)
+            }
+            ck_lstm_cell_forward(gates, cells[k], scratchCell, tanhCell, hidden, N, H)
+            cells[k].update(from: scratchCell, count: N * H)
+            // h becomes this layer's recurrent input next step and the next layer's input now.
+            for n in 0..<N {
+                (x + n * W + I).update(from: hidden + n * H, count: H)
+                if k + 1 < config.layers { (inputs[k + 1] + n * (H + H)).update(from: hidden + n * H, count: H) }
+            }
+        }
+        for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
+        if N == 1 {
+            BLAS.gemv(rows: V, cols: H, headWeight, hidden, into: logits, beta: 1)
+        } else {
+            BLAS.gemm(m: N, n: V, k: H, hidden, headWeight, transposeB: true, into: logits, beta: 1)
+        }
+    }
+}

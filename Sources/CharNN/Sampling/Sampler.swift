@@ -1,0 +1,89 @@
+/// Generates text from a model, symbol by symbol, for one or several independent streams.
+///
+/// The prime text (if any) is fed through the model first; with none, generation starts after a
+/// newline symbol (or the most frequent symbol if the vocabulary has no newline). For one stream,
+/// a `Sampler` is a `Sequence` of symbols: `for symbol in sampler.prefix(200) { print(symbol, terminator: "") }`.
+/// The same model, seed, prime and options always give the same text.
+public final class Sampler: Sequence, IteratorProtocol {
+    public let tokenizer: Tokenizer
+    /// Number of independent samples generated side by side (one GEMM per layer and step).
+    public let streams: Int
+    /// The prime symbols that were not in the vocabulary and were left out (with `skipUnknown`).
+    public let droppedPrimeSymbols: [String]
+    private let step: InferenceStep
+    private var picker: SymbolPicker
+    private var rng: RandomGenerator
+    private var tokens: [Int32]
+
+    /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
+    ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(_:)`` for bad options.
+    public init(model: CharModel, tokenizer: Tokenizer, options: SamplingOptions = SamplingOptions(),
+                prime: String = "", skipUnknown: Bool = false, seed: UInt64, streams: Int = 1) throws {
+        guard tokenizer.vocabulary.count == model.config.vocabularySize else {
+            throw ModelError.shapeMismatch("the tokenizer's vocabulary does not match the model")
+        }
+        guard streams >= 1 else { throw SamplingError.invalidOption("--count must be at least 1, got \(streams)") }
+        self.tokenizer = tokenizer
+        self.streams = streams
+        picker = try SymbolPicker(options: options, vocabularySize: model.config.vocabularySize)
+        rng = RandomGenerator(seed: seed)
+        step = try InferenceStep(model: model, streams: streams)
+        let encoding = tokenizer.encodeDroppingUnknown(prime)
+        if !encoding.unknownSymbols.isEmpty && !skipUnknown {
+            throw SamplingError.unknownPrimeSymbols(encoding.unknownSymbols)
+        }
+        droppedPrimeSymbols = encoding.unknownSymbols
+        var primeTokens = Array(encoding.tokens)
+        if primeTokens.isEmpty { primeTokens = [Int32(tokenizer.vocabulary.id(of: "\n") ?? 0)] }
+        tokens = [Int32](repeating: 0, count: streams)
+        for token in primeTokens { feed(token) }
+    }
+
+    private func feed(_ token: Int32) {
+        for n in 0..<streams { tokens[n] = token }
+        tokens.withUnsafeBufferPointer { step.step($0) }
+    }
+
+    /// Advances every stream by one symbol and returns their ids.
+    public func nextIDs() -> [Int32] {
+        let V = step.config.vocabularySize
+        for n in 0..<streams {
+            tokens[n] = Int32(picker.pick(UnsafeBufferPointer(start: step.logits + n * V, count: V), rng: &rng))
+        }
+        let chosen = tokens
+        tokens.withUnsafeBufferPointer { step.step($0) }
+        return chosen
+    }
+
+    /// The next symbol of the first stream. Never ends: take a `prefix`.
+    public func next() -> String? {
+        tokenizer.decode(CollectionOfOne(nextIDs()[0]))
+    }
+
+    /// Generates up to `length` symbols per stream, calling `emit(stream, symbol)` as each one is
+    /// made. A stream ends early once its text ends with `stop` (which is emitted). Returns the
+    /// number of symbols each stream produced.
+    @discardableResult
+    public func generate(length: Int, stop: String? = nil, emit: (Int, String) -> Void) -> [Int] {
+        var produced = [Int](repeating: 0, count: streams)
+        var finished = [Bool](repeating: false, count: streams)
+        var tails = [String](repeating: "", count: streams)
+        let stop = stop ?? ""
+        var remaining = length
+        while remaining > 0 && finished.contains(false) {
+            remaining -= 1
+            let ids = nextIDs()
+            for n in 0..<streams where !finished[n] {
+                let symbol = tokenizer.decode(CollectionOfOne(ids[n]))
+                emit(n, symbol)
+                produced[n] += 1
+                guard !stop.isEmpty else { continue }
+                // Keep only a tail long enough to hold the stop string.
+                tails[n] += symbol
+                if tails[n].count > 2 * stop.count + 8 { tails[n] = String(tails[n].suffix(stop.count + 4)) }
+                if tails[n].hasSuffix(stop) { finished[n] = true }
+            }
+        }
+        return produced
+    }
+}

@@ -1,0 +1,47 @@
+/// How the next symbol is chosen from the model's predicted distribution.
+public struct SamplingOptions: Sendable, Equatable {
+    /// Divides the logits: below 1 sharpens the distribution (safer, more repetitive text), above 1
+    /// flattens it (more surprising text). Must be finite and above 0.
+    public var temperature: Double = 1
+    /// Sample only among the K most likely symbols.
+    public var topK: Int?
+    /// Sample only among the most likely symbols whose probabilities add up to P (nucleus
+    /// sampling), P in (0, 1].
+    public var topP: Double?
+    /// Always take the most likely symbol (greedy decoding); excludes the options above.
+    public var argmax = false
+
+    public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil, argmax: Bool = false) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.argmax = argmax
+    }
+
+    /// Rejects values no sampler can use, naming the option.
+    public func validate() throws(SamplingError) {
+        guard temperature.isFinite && temperature > 0 else {
+            throw .invalidOption("--temperature must be a finite number above 0, got \(temperature)")
+        }
+        if let topK, topK < 1 { throw .invalidOption("--top-k must be at least 1, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw .invalidOption("--top-p must be in (0, 1], got \(topP)") }
+    }
+}
+
+/// Why sampling or scoring cannot proceed; each description is one line.
+public enum SamplingError: Error, Equatable, CustomStringConvertible {
+    case invalidOption(String)
+    case unknownPrimeSymbols([String])
+    case noCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let what): return what
+        case .unknownPrimeSymbols(let symbols):
+            let shown = symbols.prefix(10).map { SymbolEscaping.quoted($0) }.joined(separator: ", ")
+            let more = symbols.count > 10 ? " and \(symbols.count - 10) more" : ""
+            return "the prime text has \(symbols.count) symbol(s) the model never saw: \(shown)\(more); pass --skip-unknown to leave them out"
+        case .noCheckpoint(let what): return what
+        }
+    }
+}

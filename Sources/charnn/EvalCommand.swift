@@ -1,0 +1,46 @@
+import ArgumentParser
+import CharNN
+import Foundation
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure how well a model predicts a text file (lower loss is better).",
+        discussion: """
+            Prints the mean loss in nats and bits per character, the perplexity (e^loss: how many \
+            equally likely choices the model is effectively torn between per symbol), the number of \
+            symbols scored and how many the model never saw. The file is read in chunks with several \
+            streams side by side, so memory stays flat whatever its size.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The UTF-8 text file to score.", valueName: "file"))
+    var file: String
+    @Option(help: ArgumentHelp("The checkpoint to use (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
+    var checkpoint: String?
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let loaded = try Checkpoint.load(from: try resolveCheckpoint(checkpoint))
+            let result = try Scorer(model: loaded.model, tokenizer: loaded.tokenizer).scoreFile(atPath: file)
+            guard result.symbols > 0 else {
+                throw CLIError("\(file): nothing to score: it needs at least two symbols the model knows", exitCode: CLIError.dataError)
+            }
+            if json {
+                print(String(format: #"{"file":%@,"nats_per_char":%.6f,"bits_per_char":%.6f,"perplexity":%.4f,"symbols":%d,"unknown":%d}"#,
+                             jsonQuoted(file), result.natsPerSymbol, result.bitsPerSymbol, result.perplexity, result.symbols, result.unknown))
+            } else {
+                print(String(format: "loss %.4f nats/char, %.4f bits/char, perplexity %.2f", result.natsPerSymbol, result.bitsPerSymbol, result.perplexity))
+                print("\(result.symbols) symbols scored, \(result.unknown) unknown to the model")
+            }
+        }
+    }
+}
+
+/// A JSON string literal.
+func jsonQuoted(_ text: String) -> String {
+    let data = try! JSONEncoder().encode([text])
+    return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import CharNN
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Generate text from a trained model, streamed to standard output.",
+        discussion: """
+            Without --checkpoint, the most recently modified best.safetensors under ./checkpoints/ is \
+            used (and named on standard error). Each symbol is chosen at random according to the \
+            model's prediction, shaped by --temperature, --top-k and --top-p; --argmax always takes \
+            the most likely one. The same checkpoint, seed and options always give the same text.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The checkpoint to generate from (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("Below 1 makes the text safer and more repetitive, above 1 more surprising; must be above 0 (default: 1.0).", valueName: "t"))
+    var temperature: Double?
+    @Option(name: .customLong("top-k"), help: ArgumentHelp("Choose only among the K most likely symbols.", valueName: "k"))
+    var topK: Int?
+    @Option(name: .customLong("top-p"), help: ArgumentHelp("Choose only among the most likely symbols whose probabilities add up to P, in (0, 1].", valueName: "p"))
+    var topP: Double?
+    @Flag(help: "Always take the most likely symbol (greedy). Conflicts with --temperature, --top-k and --top-p.")
+    var argmax = false
+    @Option(help: ArgumentHelp("Symbols to generate per sample, in the model's unit (default: 1000).", valueName: "n"))
+    var length = 1000
+    @Option(help: ArgumentHelp("Text to start from; it is fed through the model first and printed unless --no-echo.", valueName: "text"))
+    var prime: String?
+    @Option(name: .customLong("prime-file"), help: ArgumentHelp("Read the prime text from a UTF-8 file.", valueName: "file"))
+    var primeFile: String?
+    @Flag(name: .customLong("no-echo"), help: "Do not print the prime text before the generated text.")
+    var noEcho = false
+    @Flag(name: .customLong("skip-unknown"), help: "Leave out prime symbols the model never saw, instead of stopping with an error.")
+    var skipUnknown = false
+    @Option(help: ArgumentHelp("Random seed; with none, one is chosen and printed on standard error so the run can be repeated.", valueName: "n"))
+    var seed: UInt64?
+    @Option(help: ArgumentHelp("Independent samples to generate together (default: 1).", valueName: "n"))
+    var count = 1
+    @Option(help: ArgumentHelp("Printed between samples when --count is above 1 (default: a blank line).", valueName: "text"))
+    var separator = "\n\n"
+    @Option(help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
+    var stop: String?
+
+    func validate() throws {
+        if argmax && (temperature != nil || topK != nil || topP != nil) {
+            throw ValidationError("--argmax conflicts with --temperature, --top-k and --top-p: greedy decoding takes no randomness")
+        }
+        if prime != nil && primeFile != nil { throw ValidationError("--prime and --prime-file conflict; give one") }
+        guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
+        guard count >= 1 && count <= 4096 else { throw ValidationError("--count must be between 1 and 4096, got \(count)") }
+        do { try samplingOptions.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    var samplingOptions: SamplingOptions {
+        SamplingOptions(temperature: temperature ?? 1, topK: topK, topP: topP, argmax: argmax)
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let path = try resolveCheckpoint(checkpoint)
+            let loaded = try Checkpoint.load(from: path)
+            var primeText = prime ?? ""
+            if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
+            let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+            if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
+            OpenBLASRuntime.setThreads(1)  // batch-1 products are too small to share between threads
+            let sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
+                                      prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count)
+            if !sampler.droppedPrimeSymbols.isEmpty {
+                printDiagnostic("left out \(sampler.droppedPrimeSymbols.count) prime symbol(s) the model never saw", kind: "note")
+            }
+            var output = StreamingOutput()
+            var later = [String](repeating: "", count: count)
+            let echo = noEcho ? "" : primeText
+            output.write(echo)
+            sampler.generate(length: length, stop: stop) { stream, symbol in
+                // The first sample streams as it is made; the others are printed when all are done.
+                if stream == 0 { output.write(symbol) } else { later[stream] += symbol }
+            }
+            for text in later.dropFirst() { output.write(separator + echo + text) }
+            output.write("\n")
+            output.flush()
+        }
+    }
+}
+
+/// The checkpoint to use: the one named, or the newest best.safetensors under ./checkpoints.
+func resolveCheckpoint(_ named: String?) throws -> String {
+    if let named { return named }
+    if let found = CheckpointDiscovery.mostRecentBest() {
+        printDiagnostic("using \(found)", kind: "note")
+        return found
+    }
+    throw CLIError("no checkpoint found under ./checkpoints; train one with `charnn train your-text.txt`, or pass --checkpoint PATH",
+                   exitCode: CLIError.noInput)
+}
+
+/// Standard output that flushes after every write on a terminal (so text appears symbol by symbol)
+/// and buffers otherwise.
+struct StreamingOutput {
+    private let interactive = isatty(STDOUT_FILENO) != 0
+    private var buffer: [UInt8] = []
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if interactive || buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
