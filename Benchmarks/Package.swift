@@ -41,6 +41,12 @@ let package = Package(
             dependencies: ["BenchmarkCorpora", .product(name: "CharNN", package: "charnn")],
             path: "Sources/TextThroughputReport"
         ),
+        // Batch-1 sampling speed of 2×128 and 2×512 models (symbols/s).
+        .executableTarget(
+            name: "sampling-throughput",
+            dependencies: [.product(name: "CharNN", package: "charnn")],
+            path: "Sources/SamplingThroughputReport"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,6 +46,8 @@ struct SampleCommand: ParsableCommand {
     var separator = "\n\n"
     @Option(help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
     var stop: String?
+    @Option(help: ArgumentHelp("CPU threads for matrix products (default: 2 for models with 512 or more units, else 1).", valueName: "n"))
+    var threads: Int?
 
     func validate() throws {
         if argmax && (temperature != nil || topK != nil || topP != nil) {
@@ -53,6 +55,7 @@ struct SampleCommand: ParsableCommand {
         }
         if prime != nil && primeFile != nil { throw ValidationError("--prime and --prime-file conflict; give one") }
         guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
         guard count >= 1 && count <= 4096 else { throw ValidationError("--count must be between 1 and 4096, got \(count)") }
         do { try samplingOptions.validate() } catch { throw ValidationError(error.description) }
     }
@@ -69,7 +72,7 @@ struct SampleCommand: ParsableCommand {
             if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
             let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
             if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
-            OpenBLASRuntime.setThreads(1)  // batch-1 products are too small to share between threads
+            OpenBLASRuntime.setThreads(threads ?? InferenceStep.recommendedThreads(for: loaded.model.config))
             let sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
                                       prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count)
             if !sampler.droppedPrimeSymbols.isEmpty {

@@ -14,6 +14,8 @@ public final class Sampler: Sequence, IteratorProtocol {
     private var picker: SymbolPicker
     private var rng: RandomGenerator
     private var tokens: [Int32]
+    /// Each id's text, decoded once, so generating a symbol allocates nothing.
+    private let symbolTexts: [String]
 
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
     ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(_:)`` for bad options.
@@ -36,6 +38,7 @@ public final class Sampler: Sequence, IteratorProtocol {
         var primeTokens = Array(encoding.tokens)
         if primeTokens.isEmpty { primeTokens = [Int32(tokenizer.vocabulary.id(of: "\n") ?? 0)] }
         tokens = [Int32](repeating: 0, count: streams)
+        symbolTexts = (0..<tokenizer.vocabulary.count).map { tokenizer.decode(CollectionOfOne($0)) }
         for token in primeTokens { feed(token) }
     }
 
@@ -57,7 +60,7 @@ public final class Sampler: Sequence, IteratorProtocol {
 
     /// The next symbol of the first stream. Never ends: take a `prefix`.
     public func next() -> String? {
-        tokenizer.decode(CollectionOfOne(nextIDs()[0]))
+        symbolTexts[Int(nextIDs()[0])]
     }
 
     /// Generates up to `length` symbols per stream, calling `emit(stream, symbol)` as each one is
@@ -74,7 +77,7 @@ public final class Sampler: Sequence, IteratorProtocol {
             remaining -= 1
             let ids = nextIDs()
             for n in 0..<streams where !finished[n] {
-                let symbol = tokenizer.decode(CollectionOfOne(ids[n]))
+                let symbol = symbolTexts[Int(ids[n])]
                 emit(n, symbol)
                 produced[n] += 1
                 guard !stop.isEmpty else { continue }
