@@ -39,6 +39,12 @@ let package = Package(
             ],
             path: "Sources/charnn"
         ),
+        // A program that uses only the public API: train on a string, sample, score.
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["CharNN"],
+            path: "Examples/QuickStart"
+        ),
         .testTarget(
             name: "CharNNTests",
             dependencies: [

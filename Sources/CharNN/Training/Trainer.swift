@@ -102,6 +102,19 @@ public final class Trainer {
         return loss
     }
 
+    /// Takes `steps` updates, calling `progress(step, loss)` after each; returns the last loss.
+    /// The simplest way to train in a program: `try trainer.train(steps: 500)`.
+    @discardableResult
+    public func train(steps: Int, progress: (_ step: Int, _ loss: Double) -> Void = { _, _ in }) throws -> Double? {
+        var last: Double?
+        for _ in 0..<max(0, steps) {
+            let loss = try step()
+            last = loss
+            progress(state.step, loss)
+        }
+        return last
+    }
+
     /// Mean validation loss (nats per symbol) over the whole validation split, or nil without one.
     public func evaluate() throws -> Double? {
         try evaluator.meanLoss(of: model)

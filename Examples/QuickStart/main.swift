@@ -1,0 +1,45 @@
+// charnn as a library, start to finish: train a tiny model on a string, sample from it, score
+// some text, and save and reload the model. Uses only CharNN's public API.
+//
+//   swift run QuickStart
+import CharNN
+
+// 1. Text → symbols. The tokenizer is built from the training text itself.
+let text = String(repeating: """
+    Twinkle, twinkle, little star, how I wonder what you are!
+    Up above the world so high, like a diamond in the sky.
+
+    """, count: 60)
+let corpus = try Tokenizer.build(text: text)
+print("vocabulary: \(corpus.tokenizer.vocabulary.count) symbols, \(corpus.tokens.count) in the text")
+
+// 2. Train. TrainingOptions holds every hyperparameter with a sensible default.
+var options = TrainingOptions()
+options.hiddenSize = 64
+options.embeddingSize = 16
+options.batch = 8
+options.steps = 32
+options.learningRate = 1e-2
+let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "twinkle")
+let trainer = try Trainer(data: data, options: options)
+try trainer.train(steps: 300) { step, loss in
+    if step % 100 == 0 { print("step \(step): training loss \(String(format: "%.3f", loss)) nats/char") }
+}
+if let validation = try trainer.evaluate() { print("validation loss \(String(format: "%.3f", validation)) nats/char") }
+
+// 3. Sample: a Sampler is a sequence of symbols.
+let sampler = try Sampler(model: trainer.model, tokenizer: corpus.tokenizer,
+                          options: SamplingOptions(temperature: 0.5), prime: "Twinkle", seed: 42)
+print("sample: Twinkle" + sampler.prefix(60).joined())
+
+// 4. Score: how surprised the model is by a text (lower is better).
+let scorer = try Scorer(model: trainer.model, tokenizer: corpus.tokenizer)
+let familiar = try scorer.score("Up above the world so high")
+let scrambled = try scorer.score("hgih os dlrow eht evoba pU")
+print(String(format: "score: familiar %.2f bits/char, scrambled %.2f bits/char", familiar.bitsPerSymbol, scrambled.bitsPerSymbol))
+
+// 5. Save and reload: a safetensors file that Python can open too.
+let path = "/tmp/charnn-quickstart.safetensors"
+try trainer.checkpoint().weightsOnly.write(to: path)
+let reloaded = try Checkpoint.load(from: path)
+print("reloaded \(reloaded.model.parameters.layout.totalCount) parameters: \(reloaded.model == trainer.model ? "identical" : "DIFFERENT")")
