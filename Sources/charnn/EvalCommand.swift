@@ -30,17 +30,11 @@ struct EvalCommand: ParsableCommand {
             }
             if json {
                 print(String(format: #"{"file":%@,"nats_per_char":%.6f,"bits_per_char":%.6f,"perplexity":%.4f,"symbols":%d,"unknown":%d}"#,
-                             jsonQuoted(file), result.natsPerSymbol, result.bitsPerSymbol, result.perplexity, result.symbols, result.unknown))
+                             jsonString(file), result.natsPerSymbol, result.bitsPerSymbol, result.perplexity, result.symbols, result.unknown))
             } else {
                 print(String(format: "loss %.4f nats/char, %.4f bits/char, perplexity %.2f", result.natsPerSymbol, result.bitsPerSymbol, result.perplexity))
                 print("\(result.symbols) symbols scored, \(result.unknown) unknown to the model")
             }
         }
     }
-}
-
-/// A JSON string literal.
-func jsonQuoted(_ text: String) -> String {
-    let data = try! JSONEncoder().encode([text])
-    return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
 }
