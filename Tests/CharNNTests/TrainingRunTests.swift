@@ -34,6 +34,21 @@ struct TrainingRunTests {
         #expect(log.map(\.step) == [4, 5, 8, 9, 12, 14])
     }
 
+    @Test("resume drops log records from after the checkpoint, so each step is logged once")
+    func resumeTrimsLog() throws {
+        let dir = try temporaryDirectory("trim")
+        let corpus = try writeSmallCorpus(in: dir)
+        _ = try Self.train(corpus: corpus, out: dir + "/run", options: tinyTrainingOptions(steps: 4), mode: .fresh)
+        // As if the process died after logging step 8 but before saving it.
+        var log = try TrainingLog(url: URL(fileURLWithPath: dir + "/run/log.jsonl"), truncate: false)
+        try log.append(EvaluationRecord(step: 8, epoch: 0.2, trainLoss: 9, valLoss: 9, valBPC: nil, learningRate: 0.002,
+                                        charsPerSecond: 1, elapsedSeconds: 1))
+        _ = try Self.train(corpus: corpus, out: dir + "/run", options: tinyTrainingOptions(steps: 8), mode: .resume)
+        let steps = try TrainingLog.read(url: URL(fileURLWithPath: dir + "/run/log.jsonl")).map(\.step)
+        #expect(steps == [4, 8])
+        #expect(try TrainingLog.read(url: URL(fileURLWithPath: dir + "/run/log.jsonl")).last?.trainLoss != 9)
+    }
+
     @Test("training is deterministic for a seed, and the seed matters")
     func determinism() throws {
         let dir = try temporaryDirectory("seed")

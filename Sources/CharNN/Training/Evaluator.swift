@@ -9,10 +9,21 @@ public final class Evaluator {
     public let tokens: TokenSequence
     public let batch: Int
     public let steps: Int
-    private var workspaces: [ShapeKey: ModelWorkspace] = [:]
+    private var cache: [ShapeKey: Buffers] = [:]
     private var config: ModelConfig?
 
     private struct ShapeKey: Hashable { var batch: Int, steps: Int }
+
+    /// A workspace and batch arrays for one shape, made on first use and kept.
+    private final class Buffers {
+        let workspace: ModelWorkspace
+        var inputs: [Int32], targets: [Int32]
+        init(_ workspace: ModelWorkspace) {
+            self.workspace = workspace
+            inputs = [Int32](repeating: 0, count: workspace.batch * workspace.steps)
+            targets = inputs
+        }
+    }
 
     public init(tokens: TokenSequence, batch: Int, steps: Int) {
         self.tokens = tokens
@@ -28,7 +39,7 @@ public final class Evaluator {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
-            workspaces = [:]
+            cache = [:]
             config = model.config
         }
         let segments = n >= batch ? batch : 1
@@ -47,29 +58,28 @@ public final class Evaluator {
         var offset = 0
         while offset < length {
             let T = min(steps, length - offset)
-            let workspace = try self.workspace(model.config, batch: B, steps: T)
-            var inputs = [Int32](repeating: 0, count: B * T), targets = inputs
+            let buffers = try self.buffers(model.config, batch: B, steps: T)
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: T + 1) { chunk in
                 for (b, start) in starts.enumerated() {
                     tokens.copy((start + offset)..<(start + offset + T + 1), into: chunk)
                     for t in 0..<T {
-                        inputs[t * B + b] = chunk[t]
-                        targets[t * B + b] = chunk[t + 1]
+                        buffers.inputs[t * B + b] = chunk[t]
+                        buffers.targets[t * B + b] = chunk[t + 1]
                     }
                 }
             }
-            let mean = try model.forward(tokens: inputs, targets: targets, state: &state, workspace: workspace)!
+            let mean = try model.forward(tokens: buffers.inputs, targets: buffers.targets, state: &state, workspace: buffers.workspace)!
             total += mean * Double(B * T)
             offset += T
         }
         return total
     }
 
-    private func workspace(_ config: ModelConfig, batch: Int, steps: Int) throws(ModelError) -> ModelWorkspace {
+    private func buffers(_ config: ModelConfig, batch: Int, steps: Int) throws(ModelError) -> Buffers {
         let key = ShapeKey(batch: batch, steps: steps)
-        if let cached = workspaces[key] { return cached }
-        let made = try ModelWorkspace(config: config, batch: batch, steps: steps)
-        workspaces[key] = made
+        if let cached = cache[key] { return cached }
+        let made = Buffers(try ModelWorkspace(config: config, batch: batch, steps: steps))
+        cache[key] = made
         return made
     }
 }

@@ -97,7 +97,12 @@ public final class TrainingRun {
             trainer = try Trainer(data: data, resuming: checkpoint)
             trainer.updateSessionOptions(from: options)
             resumedFrom = trainer.state.step
-            for record in (try? TrainingLog.read(url: logURL)) ?? [] where record.step <= trainer.state.step {
+            // Records written after the checkpoint (a crash between logging and saving) describe
+            // steps that will be taken again: drop them, so the log holds each step once.
+            let step = trainer.state.step
+            let kept = ((try? TrainingLog.read(url: logURL)) ?? []).filter { $0.step <= step }
+            try AtomicFile.write(Array(try kept.map { try $0.jsonLine() + "\n" }.joined().utf8), to: directory.log)
+            for record in kept {
                 trainPoints.append((record.step, record.trainLoss))
                 if let v = record.valLoss { validationPoints.append((record.step, v)) }
             }
