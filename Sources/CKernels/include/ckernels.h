@@ -30,9 +30,11 @@ void ck_sigmoid_backward(const float *y, const float *dy, float *dx, size_t n);
 // dx[i] = dy[i] * (1 - y[i]^2), with y = tanh(x)                             y, dy, dx: [n]
 void ck_tanh_backward(const float *y, const float *dy, float *dx, size_t n);
 
-// Row-wise softmax of a [rows, cols] matrix, max-subtracted.                  x, y: [rows, cols]
+// Row-wise softmax of a [rows, cols] matrix, max-subtracted. x and y must not overlap.
+//                                                                             x, y: [rows, cols]
 void ck_softmax(const float *x, float *y, size_t rows, size_t cols);
-// Row-wise log-softmax, x - max - log(sum(exp(x - max))).                     x, y: [rows, cols]
+// Row-wise log-softmax, x - max - log(sum(exp(x - max))). x and y must not overlap.
+//                                                                             x, y: [rows, cols]
 void ck_log_softmax(const float *x, float *y, size_t rows, size_t cols);
 // Softmax cross-entropy, forward and backward in one pass over each row.
 // logits: [rows, cols], targets: [rows], probs_or_grad: [rows, cols], row_losses: [rows].

@@ -43,6 +43,7 @@ public enum Activations {
         _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
     ) {
         precondition(x.count == rows * cols && y.count >= x.count)
+        precondition(!overlap(x, y), "softmax: x and y must not overlap")
         ck_softmax(x.baseAddress, y.baseAddress, rows, cols)
     }
 
@@ -51,6 +52,7 @@ public enum Activations {
         _ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>, rows: Int, cols: Int
     ) {
         precondition(x.count == rows * cols && y.count >= x.count)
+        precondition(!overlap(x, y), "logSoftmax: x and y must not overlap")
         ck_log_softmax(x.baseAddress, y.baseAddress, rows, cols)
     }
 
@@ -69,6 +71,12 @@ public enum Activations {
         return ck_softmax_xent(
             logits, targets.baseAddress, gradient, rowLosses.baseAddress, targets.count, cols, gradientScale)
     }
+}
+
+/// True when two buffers share any element.
+private func overlap(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeMutableBufferPointer<Float>) -> Bool {
+    guard let pa = a.baseAddress, let pb = b.baseAddress, a.count > 0, b.count > 0 else { return false }
+    return pa < UnsafePointer(pb) + b.count && UnsafePointer(pb) < pa + a.count
 }
 
 extension Activations {
