@@ -20,6 +20,6 @@ struct CharNNCommand: ParsableCommand {
             round-trips exactly. Run `charnn help <subcommand>` for the options of each step.
             """,
         version: charnnVersion,
-        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self]
+        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self, BenchCommand.self]
     )
 }

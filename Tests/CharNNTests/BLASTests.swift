@@ -50,3 +50,29 @@ struct BLASTests {
         }
     }
 }
+
+@Suite("Packed recurrent GEMM")
+struct PackedGEMMTests {
+    @Test("matches BLAS for W·x and Wᵀ·x packings, at awkward shapes, on 1 and 2 threads",
+          .enabled(if: PackedGEMM.isSupported),
+          arguments: [(1, 4, 3), (7, 40, 5), (50, 96, 24), (13, 33, 65)])
+    func matchesBLAS(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = BLASTests.random(m * k, &rng)
+        // B given as its transpose W [n, k] (the forward case) and as itself [k, n] (the backward case).
+        let w = BLASTests.random(n * k, &rng)
+        for (transposed, rowStride, columnStride) in [(true, 1, k), (false, n, 1)] {
+            var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
+            PackedGEMM.pack(w, k: k, n: n, rowStride: rowStride, columnStride: columnStride, into: &packed)
+            for threads in [1, 2] {
+                let c0 = BLASTests.random(m * n, &rng)
+                var expected = c0, actual = c0
+                BLAS.gemm(m: m, n: n, k: k, a, w, transposeB: transposed, into: &expected, beta: 1)
+                PackedGEMM.multiplyAdd(m: m, n: n, k: k, a, packed: packed, into: &actual, threads: threads)
+                let worst = zip(expected, actual).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst < 1e-4, "m\(m) n\(n) k\(k) transposed \(transposed) threads \(threads): \(worst)")
+            }
+        }
+    }
+}

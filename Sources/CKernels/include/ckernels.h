@@ -56,6 +56,17 @@ void ck_lstm_cell_backward(const float *gates, const float *c_prev, const float 
                            const float *dh, float *dc_next, float *dpre,
                            size_t batch, size_t hidden);
 
+// The recurrent step's product with its weight operand packed once (recurrent_gemm.c).
+// ck_packed_gemm_supported() is 1 when this CPU runs it (AVX-512); otherwise use BLAS.
+int ck_packed_gemm_supported(void);
+// Floats needed to pack a [k, n] operand.
+size_t ck_packed_b_floats(size_t k, size_t n);
+// Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], into `packed`.
+void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, float *packed);
+// C[m, n] += A[m, k] · B, B packed by ck_pack_b; `threads` 1 or 2 (a second thread takes half the columns).
+// One caller at a time: the second thread is shared.
+void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
+
 // CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (0 to start). Hardware-accelerated
 // with SSE4.2 where available. crc32c("123456789") == 0xE3069283.
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);

@@ -76,7 +76,7 @@ public struct CharModel: Sendable, Equatable {
                 state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
                 lstmForward(
                     x: input, weights: layerWeights(p, offsets, k), act: act, biasScratch: ws.biasScratch,
-                    steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
+                    packed: ws.packed(k), steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                 state.h.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.hidden + N * H, count: B * H) }
                 state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
                 if ws.lastForwardUsedDropout, let rng {
@@ -123,7 +123,7 @@ public struct CharModel: Sendable, Equatable {
                     lstmBackward(
                         dx: dIn, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
                         grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
-                        dGates: ws.dGates, ones: ws.ones,
+                        dGates: ws.dGates, ones: ws.ones, packed: ws.packed(k),
                         steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                     swap(&dOut, &dIn)
                 }

@@ -15,6 +15,13 @@ struct LSTMWeights<P> {
     var biasHH: P    // [4H]
 }
 
+/// The recurrent weights packed for ``PackedGEMM``, refreshed at each forward pass, one per layer.
+struct PackedRecurrentWeights {
+    var forward: UnsafeMutablePointer<Float>   // W_hhᵀ as [H, 4H]
+    var backward: UnsafeMutablePointer<Float>  // W_hh as [4H, H]
+    var threads: Int
+}
+
 /// What forward keeps for backward, one set per layer, allocated once per (B, T).
 struct LSTMActivations {
     var gates: UnsafeMutablePointer<Float>   // [T, B, 4H] activated i, f, g, o
@@ -26,17 +33,24 @@ struct LSTMActivations {
 /// x: [T, B, I] → act.hidden[1...T]: [T, B, H], with act.hidden[0], act.cell[0] holding h0, c0.
 func lstmForward(
     x: UnsafePointer<Float>, weights w: LSTMWeights<UnsafePointer<Float>>, act: LSTMActivations,
-    biasScratch: UnsafeMutablePointer<Float>, steps T: Int, batch B: Int, input I: Int, hidden H: Int
+    biasScratch: UnsafeMutablePointer<Float>, packed: PackedRecurrentWeights?,
+    steps T: Int, batch B: Int, input I: Int, hidden H: Int
 ) {
     let G = 4 * H
     for j in 0..<G { biasScratch[j] = w.biasIH[j] + w.biasHH[j] }
     for row in 0..<(T * B) { (act.gates + row * G).update(from: biasScratch, count: G) }
     // gates[T·B, 4H] += x[T·B, I] · W_ihᵀ
     BLAS.gemm(m: T * B, n: G, k: I, x, w.weightIH, transposeB: true, into: act.gates, beta: 1)
+    if let packed { PackedGEMM.pack(w.weightHH, k: H, n: G, rowStride: 1, columnStride: H, into: packed.forward) }
     for t in 0..<T {
         let gates = act.gates + t * B * G
         // gates_t[B, 4H] += h_{t-1}[B, H] · W_hhᵀ
-        BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
+        if let packed {
+            PackedGEMM.multiplyAdd(m: B, n: G, k: H, act.hidden + t * B * H, packed: packed.forward, into: gates,
+                                   threads: packed.threads)
+        } else {
+            BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
+        }
         ck_lstm_cell_forward(
             gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.tanhCell + t * B * H,
             act.hidden + (t + 1) * B * H, B, H)
@@ -51,10 +65,11 @@ func lstmBackward(
     dx: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
     weights w: LSTMWeights<UnsafePointer<Float>>, grads: LSTMWeights<UnsafeMutablePointer<Float>>,
     act: LSTMActivations, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
-    dGates: UnsafeMutablePointer<Float>, ones: UnsafePointer<Float>,
+    dGates: UnsafeMutablePointer<Float>, ones: UnsafePointer<Float>, packed: PackedRecurrentWeights?,
     steps T: Int, batch B: Int, input I: Int, hidden H: Int
 ) {
     let G = 4 * H
+    if let packed { PackedGEMM.pack(w.weightHH, k: G, n: H, rowStride: H, columnStride: 1, into: packed.backward) }
     for t in stride(from: T - 1, through: 0, by: -1) {
         let dOutT = dOut + t * B * H
         for n in 0..<(B * H) { dh[n] += dOutT[n] }
@@ -62,7 +77,12 @@ func lstmBackward(
         ck_lstm_cell_backward(
             act.gates + t * B * G, act.cell + t * B * H, act.tanhCell + t * B * H, dh, dc, dGatesT, B, H)
         // dh_{t-1}[B, H] = dGates_t[B, 4H] · W_hh[4H, H]
-        BLAS.gemm(m: B, n: H, k: G, dGatesT, w.weightHH, into: dh)
+        if let packed {
+            dh.update(repeating: 0, count: B * H)
+            PackedGEMM.multiplyAdd(m: B, n: H, k: G, dGatesT, packed: packed.backward, into: dh, threads: packed.threads)
+        } else {
+            BLAS.gemm(m: B, n: H, k: G, dGatesT, w.weightHH, into: dh)
+        }
     }
     let rows = T * B
     // dW_ih[4H, I] += dGatesᵀ[4H, T·B] · x[T·B, I]

@@ -29,6 +29,10 @@ public final class ModelWorkspace {
     let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
     let biasScratch: UnsafeMutablePointer<Float>    // [4H]
     let ones: UnsafeMutablePointer<Float>           // [max(T·B, 1)]
+    let packedRecurrent: [PackedRecurrentWeights]   // per layer, when PackedGEMM is supported
+
+    /// Threads for the per-step recurrent products (1 or 2). The trainer sets it from --threads.
+    public var recurrentThreads = 1
 
     /// What the last forward pass did, so backward knows what it may use.
     var lastForwardHadTargets = false
@@ -49,7 +53,8 @@ public final class ModelWorkspace {
         let useDropout = config.dropout > 0
         let perLayer = N * 4 * H + 2 * (N + B) * H + N * H + (useDropout ? 2 * N * H : 0)
         let widest = max(E, H)
-        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + N * 4 * H + 2 * L * B * H + 4 * H + N
+        let packedEach = PackedGEMM.isSupported ? PackedGEMM.packedCount(k: H, n: 4 * H) + PackedGEMM.packedCount(k: 4 * H, n: H) : 0
+        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + N * 4 * H + 2 * L * B * H + 4 * H + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: N)
@@ -87,6 +92,10 @@ public final class ModelWorkspace {
         biasScratch = take(4 * H)
         ones = take(N)
         ones.update(repeating: 1, count: N)
+        packedRecurrent = PackedGEMM.isSupported ? (0..<L).map { _ in
+            PackedRecurrentWeights(forward: take(PackedGEMM.packedCount(k: H, n: 4 * H)),
+                                   backward: take(PackedGEMM.packedCount(k: 4 * H, n: H)), threads: 1)
+        } : []
         precondition(cursor == storage + storageCount, "workspace layout out of step with its size")
     }
 
@@ -98,6 +107,14 @@ public final class ModelWorkspace {
 
     /// Bytes held by this workspace's buffers.
     public var byteCount: Int { storageCount * MemoryLayout<Float>.stride + 2 * batch * steps * 4 }
+
+    /// Layer k's packed recurrent weights with the current thread count, or nil to use BLAS.
+    func packed(_ k: Int) -> PackedRecurrentWeights? {
+        guard k < packedRecurrent.count else { return nil }
+        var p = packedRecurrent[k]
+        p.threads = recurrentThreads
+        return p
+    }
 
     /// The output of LSTM layer k as the next layer (or the head) sees it: after dropout if on.
     func layerOutput(_ k: Int) -> UnsafeMutablePointer<Float> {

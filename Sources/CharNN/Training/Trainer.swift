@@ -56,6 +56,7 @@ public final class Trainer {
         self.carried = carried
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
         workspace = try ModelWorkspace(config: model.config, batch: streams.batch, steps: streams.steps)
+        workspace.recurrentThreads = state.options.threads
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
@@ -140,6 +141,7 @@ public final class Trainer {
         state.options.evalEvery = options.evalEvery
         state.options.saveEvery = options.saveEvery
         state.options.threads = options.threads
+        workspace.recurrentThreads = options.threads
         if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
             state.learningRate.totalSteps = total
         }

@@ -1,0 +1,138 @@
+// The recurrent step's matrix product, C[M, N] += A[M, K] · B[K, N], with B packed once per
+// training step. OpenBLAS repacks the whole weight matrix on every call; at the LSTM's per-step
+// shapes (M = batch ≈ 50, N·K = 4H·H) that copy costs as much as a third of the product. Here B
+// is packed into panels of 32 columns, K-major, so the micro-kernel streams each panel once per
+// 6-row block of A with 12 zmm accumulators. AVX-512 only: elsewhere the caller uses OpenBLAS.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NR 32
+#define MR 6
+
+size_t ck_packed_b_floats(size_t k, size_t n) { return k * ((n + NR - 1) / NR) * NR; }
+
+// packed[panel][kk][0..<32] = B[kk][panel*32 + j], zero-padded past N.
+// B is given as element (kk, j) at b[kk * row_stride + j * col_stride], so both W (backward)
+// and Wᵀ (forward) pack from the same row-major weight matrix without a transposed copy.
+void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, float *packed) {
+    size_t panels = (n + NR - 1) / NR;
+    for (size_t p = 0; p < panels; p++) {
+        float *dst = packed + p * k * NR;
+        for (size_t kk = 0; kk < k; kk++) {
+            for (size_t j = 0; j < NR; j++) {
+                size_t col = p * NR + j;
+                dst[kk * NR + j] = col < n ? b[kk * row_stride + col * col_stride] : 0.0f;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void ck_kernel_6x32(const float *a, size_t lda, const float *bp, size_t k,
+                                                             float *c, size_t ldc, size_t rows, size_t cols) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (size_t kk = 0; kk < k; kk++) {
+        __m512 b0 = _mm512_loadu_ps(bp + kk * NR), b1 = _mm512_loadu_ps(bp + kk * NR + 16);
+        for (int r = 0; r < MR; r++) {
+            if ((size_t)r < rows) {
+                __m512 av = _mm512_set1_ps(a[r * lda + kk]);
+                acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            }
+        }
+    }
+    __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (size_t r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
+        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]));
+    }
+}
+
+// Panels [p0, p1) of the product.
+__attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, size_t m, size_t k, const float *packed,
+                                                             float *c, size_t n, size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; p++) {
+        const float *bp = packed + p * k * NR;
+        size_t cols = n - p * NR < NR ? n - p * NR : NR;
+        for (size_t r = 0; r < m; r += MR) {
+            size_t rows = m - r < MR ? m - r : MR;
+            ck_kernel_6x32(a + r * k, k, bp, k, c + r * n + p * NR, n, rows, cols);
+        }
+    }
+}
+
+// A second thread that takes half of the panels. It sleeps on a condition variable between calls
+// (no busy-waiting that would steal the core from OpenBLAS or the element-wise work), after a short
+// spin that catches the back-to-back calls of one time loop.
+static struct {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_int generation;
+    atomic_int done;
+    const float *a, *packed;
+    float *c;
+    size_t m, k, n, p0, p1;
+    int started;
+} ck_worker = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static void *ck_worker_main(void *unused) {
+    (void)unused;
+    int seen = 0;
+    for (;;) {
+        int spins = 0;
+        while (atomic_load_explicit(&ck_worker.generation, memory_order_acquire) == seen) {
+            if (++spins < 20000) {
+                __builtin_ia32_pause();
+                continue;
+            }
+            pthread_mutex_lock(&ck_worker.lock);
+            while (atomic_load_explicit(&ck_worker.generation, memory_order_acquire) == seen)
+                pthread_cond_wait(&ck_worker.wake, &ck_worker.lock);
+            pthread_mutex_unlock(&ck_worker.lock);
+        }
+        seen = atomic_load_explicit(&ck_worker.generation, memory_order_acquire);
+        ck_gemm_panels(ck_worker.a, ck_worker.m, ck_worker.k, ck_worker.packed, ck_worker.c, ck_worker.n,
+                       ck_worker.p0, ck_worker.p1);
+        atomic_store_explicit(&ck_worker.done, seen, memory_order_release);
+    }
+    return NULL;
+}
+
+int ck_packed_gemm_supported(void) { return ck_cpu_simd_level() == 1; }
+
+void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
+    size_t panels = (n + NR - 1) / NR;
+    if (threads < 2 || panels < 2) {
+        ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
+        return;
+    }
+    pthread_mutex_lock(&ck_worker.lock);
+    if (!ck_worker.started) {
+        ck_worker.started = pthread_create(&ck_worker.thread, NULL, ck_worker_main, NULL) == 0;
+        if (ck_worker.started) pthread_detach(ck_worker.thread);
+    }
+    int started = ck_worker.started;
+    size_t split = panels / 2;
+    int generation = 0;
+    if (started) {
+        ck_worker.a = a; ck_worker.packed = packed; ck_worker.c = c;
+        ck_worker.m = m; ck_worker.k = k; ck_worker.n = n; ck_worker.p0 = split; ck_worker.p1 = panels;
+        generation = atomic_load_explicit(&ck_worker.generation, memory_order_relaxed) + 1;
+        atomic_store_explicit(&ck_worker.generation, generation, memory_order_release);
+        pthread_cond_signal(&ck_worker.wake);
+    }
+    pthread_mutex_unlock(&ck_worker.lock);
+    if (!started) {
+        ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
+        return;
+    }
+    ck_gemm_panels(a, m, k, packed, c, n, 0, split);
+    while (atomic_load_explicit(&ck_worker.done, memory_order_acquire) != generation) __builtin_ia32_pause();
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A fixed, repeatable measurement of training and batch-1 sampling speed, for `charnn bench`
+/// and the side-by-side comparison with PyTorch (scripts/compare-peers.sh).
+public struct TrainingBenchmark: Sendable {
+    public var layers: Int
+    public var hidden: Int
+    public var embedding: Int
+    public var batch: Int
+    public var steps: Int
+    public var threads: Int
+    public var warmupIterations: Int
+    public var iterations: Int
+    public var sampleSymbols: Int
+
+    public init(layers: Int, hidden: Int, embedding: Int, batch: Int, steps: Int, threads: Int,
+                warmupIterations: Int, iterations: Int, sampleSymbols: Int) {
+        self.layers = layers
+        self.hidden = hidden
+        self.embedding = embedding
+        self.batch = batch
+        self.steps = steps
+        self.threads = threads
+        self.warmupIterations = warmupIterations
+        self.iterations = iterations
+        self.sampleSymbols = sampleSymbols
+    }
+
+    /// One measured phase, printed as a JSON line.
+    public struct Result: Sendable, Codable {
+        public var phase: String
+        public var layers: Int, hidden: Int, embedding: Int, batch: Int, seq: Int, vocab: Int, threads: Int
+        public var iterations: Int
+        public var seconds: Double
+        public var charsPerSecond: Double
+        public var gflopsPerSecond: Double
+        public var peakRSSMiB: Double
+        public var loss: Double?
+        public var openblasCore: String
+        public var kernels: String
+
+        enum CodingKeys: String, CodingKey {
+            case phase, layers, hidden, embedding, batch, seq, vocab, threads, iterations, seconds, loss, kernels
+            case charsPerSecond = "chars_per_s", gflopsPerSecond = "gflops_per_s", peakRSSMiB = "peak_rss_mib"
+            case openblasCore = "openblas_core"
+        }
+    }
+
+    /// Forward matrix FLOPs per symbol, as ../shared/peers/common.py counts them:
+    /// per layer 2·4H·(X + H) with X the layer's input size, plus the head's 2·H·V.
+    public static func forwardFlopsPerSymbol(layers: Int, hidden: Int, input: Int, vocabulary: Int) -> Double {
+        var flops = 0.0, x = Double(input)
+        for _ in 0..<layers {
+            flops += 2 * 4 * Double(hidden) * (x + Double(hidden))
+            x = Double(hidden)
+        }
+        return flops + 2 * Double(hidden) * Double(vocabulary)
+    }
+
+    /// Peak resident memory of this process so far, in MiB.
+    public static var peakRSSMiB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// Trains on `data` for the warm-up and then the timed iterations; then samples batch-1.
+    public func run(on data: TrainingData) throws -> [Result] {
+        var options = TrainingOptions()
+        options.layers = layers
+        options.hiddenSize = hidden
+        options.embeddingSize = embedding
+        options.batch = batch
+        options.steps = steps
+        options.threads = threads
+        OpenBLASRuntime.setThreads(threads)
+        let trainer = try Trainer(data: data, options: options)
+        let V = data.tokenizer.vocabulary.count
+        try trainer.train(steps: warmupIterations)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let loss = try trainer.train(steps: iterations)
+        let seconds = (clock.now - start).seconds
+        let trainFlops = 3 * Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
+        let chars = Double(iterations * batch * steps) / seconds
+        var results = [result("train", iterations: iterations, seconds: seconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
+
+        OpenBLASRuntime.setThreads(min(threads, InferenceStep.recommendedThreads(for: trainer.model.config)))
+        let sampler = try Sampler(model: trainer.model, tokenizer: data.tokenizer,
+                                  options: SamplingOptions(temperature: 0.8), seed: 1)
+        sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
+        let sampleStart = clock.now
+        sampler.generate(length: sampleSymbols) { _, _ in }
+        let sampleSeconds = (clock.now - sampleStart).seconds
+        let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
+        results.append(result("sample", iterations: sampleSymbols, seconds: sampleSeconds,
+                              chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops, vocab: V, loss: nil))
+        return results
+    }
+
+    private func result(_ phase: String, iterations: Int, seconds: Double, chars: Double, flops: Double, vocab: Int,
+                        loss: Double?) -> Result {
+        Result(phase: phase, layers: layers, hidden: hidden, embedding: embedding, batch: phase == "sample" ? 1 : batch,
+               seq: steps, vocab: vocab, threads: OpenBLASRuntime.threads, iterations: iterations, seconds: seconds,
+               charsPerSecond: chars, gflopsPerSecond: chars * flops / 1e9, peakRSSMiB: Self.peakRSSMiB, loss: loss,
+               openblasCore: OpenBLASRuntime.coreName, kernels: Activations.variant)
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import CharNN
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training and sampling speed on a corpus (prints JSON lines).",
+        discussion: """
+            Trains a fixed configuration for --warmup and then --iters steps on the given text, and \
+            prints one JSON line with chars/s, achieved GFLOP/s (matrix FLOPs, counted as \
+            ../shared/peers/common.py counts them: training = 3 × forward), peak resident memory and \
+            the thread count. A second line does the same for batch-1 sampling. scripts/compare-peers.sh \
+            runs it beside PyTorch.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The UTF-8 text to train on.", valueName: "corpus"))
+    var corpus: String
+    @Option(help: "Stacked LSTM layers.") var layers = 2
+    @Option(help: "Units per layer.") var hidden = 512
+    @Option(help: "Embedding size.") var embedding = 64
+    @Option(help: "Streams per batch.") var batch = 50
+    @Option(help: "Steps per stream per batch.") var seq = 100
+    @Option(help: "CPU threads.") var threads = 2
+    @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Timed steps.") var iters = 20
+    @Option(name: .customLong("sample-symbols"), help: "Symbols to sample, timed.") var sampleSymbols = 5000
+
+    func validate() throws {
+        for (value, name) in [(layers, "--layers"), (hidden, "--hidden"), (embedding, "--embedding"), (batch, "--batch"),
+                              (seq, "--seq"), (threads, "--threads"), (iters, "--iters"), (sampleSymbols, "--sample-symbols")] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value)")
+        }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let tokenized = try Tokenizer.build(fromFile: corpus)
+            let data = TrainingData(tokenizer: tokenized.tokenizer, tokens: tokenized.tokens, validationFraction: 0,
+                                    fileName: corpus)
+            let benchmark = TrainingBenchmark(layers: layers, hidden: hidden, embedding: embedding, batch: batch, steps: seq,
+                                              threads: threads, warmupIterations: warmup, iterations: iters,
+                                              sampleSymbols: sampleSymbols)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for result in try benchmark.run(on: data) {
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            }
+        }
+    }
+}
