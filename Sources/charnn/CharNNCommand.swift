@@ -6,7 +6,7 @@ import CharNN
 @main
 enum Entry {
     static func main() {
-        OpenBLASRuntime.reexecWithOptimizedCoreIfNeeded(arguments: CommandLine.arguments)
+        OpenBLASRuntime.reexecWithPreferredEnvironmentIfNeeded(arguments: CommandLine.arguments)
         CharNNCommand.main()
     }
 }

@@ -46,7 +46,7 @@ struct SampleCommand: ParsableCommand {
     var separator = "\n\n"
     @Option(help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
     var stop: String?
-    @Option(help: ArgumentHelp("CPU threads for matrix products (default: 2 for models with 512 or more units, else 1).", valueName: "n"))
+    @Option(help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 for models with 256 or more units, else 1).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
@@ -55,7 +55,7 @@ struct SampleCommand: ParsableCommand {
         }
         if prime != nil && primeFile != nil { throw ValidationError("--prime and --prime-file conflict; give one") }
         guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2, got \(threads)") }
         guard count >= 1 && count <= 4096 else { throw ValidationError("--count must be between 1 and 4096, got \(count)") }
         do { try samplingOptions.validate() } catch { throw ValidationError(error.description) }
     }
@@ -72,9 +72,11 @@ struct SampleCommand: ParsableCommand {
             if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
             let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
             if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
-            OpenBLASRuntime.setThreads(threads ?? InferenceStep.recommendedThreads(for: loaded.model.config))
+            let threads = self.threads ?? InferenceStep.recommendedThreads(for: loaded.model.config)
+            OpenBLASRuntime.setThreads(threads)
             let sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
-                                      prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count)
+                                      prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count,
+                                      threads: threads)
             if !sampler.droppedPrimeSymbols.isEmpty {
                 printDiagnostic("left out \(sampler.droppedPrimeSymbols.count) prime symbol(s) the model never saw", kind: "note")
             }

@@ -10,7 +10,7 @@ import COpenBLAS
 /// Debian's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its SSE3
 /// ("Prescott") kernels, about 10× slower. It reads `OPENBLAS_CORETYPE` only in its load-time
 /// constructor, so the executable re-executes itself once with the right value before doing any
-/// work (see ``reexecWithOptimizedCoreIfNeeded(arguments:)`` and docs/simd.md).
+/// work (see ``reexecWithPreferredEnvironmentIfNeeded(arguments:)`` and docs/simd.md).
 public enum OpenBLASRuntime {
     /// The kernel family OpenBLAS chose, e.g. "SkylakeX" or "Prescott".
     public static var coreName: String {
@@ -42,21 +42,32 @@ public enum OpenBLASRuntime {
 
     static let reexecMarker = "CHARNN_OPENBLAS_REEXEC"
 
-    /// Re-executes the current program with `OPENBLAS_CORETYPE` set when OpenBLAS chose generic
-    /// kernels on a CPU that runs better ones. Returns only if no re-exec was needed or possible.
-    ///
-    /// A value the user set is honoured and never replaced; the marker variable stops a loop if the
-    /// re-executed process still reports a generic core.
-    public static func reexecWithOptimizedCoreIfNeeded(arguments: [String]) {
-        guard getenv("OPENBLAS_CORETYPE") == nil, getenv(reexecMarker) == nil,
-              let core = betterCoreType else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
+    /// The environment OpenBLAS should have been loaded with, where it differs from what it has:
+    /// - `OPENBLAS_CORETYPE` when OpenBLAS chose generic kernels on a CPU that runs better ones;
+    /// - `OPENBLAS_THREAD_TIMEOUT=4`, so its worker threads sleep as soon as a product is done
+    ///   instead of spinning for about 0.1 s (its default), which stole the second core from
+    ///   charnn's own threads between OpenBLAS calls.
+    /// Values the user set are never replaced.
+    public static var preferredEnvironment: [(String, String)] {
+        var wanted: [(String, String)] = []
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = betterCoreType { wanted.append(("OPENBLAS_CORETYPE", core)) }
+        if getenv("OPENBLAS_THREAD_TIMEOUT") == nil { wanted.append(("OPENBLAS_THREAD_TIMEOUT", "4")) }
+        return wanted
+    }
+
+    /// Re-executes the current program once with ``preferredEnvironment`` set, because OpenBLAS
+    /// reads these variables only in its load-time constructor. Returns only if no re-exec was
+    /// needed or possible; the marker variable stops a loop.
+    public static func reexecWithPreferredEnvironmentIfNeeded(arguments: [String]) {
+        let wanted = preferredEnvironment
+        guard !wanted.isEmpty, getenv(reexecMarker) == nil else { return }
+        for (name, value) in wanted { setenv(name, value, 1) }
         setenv(reexecMarker, "1", 1)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         execv("/proc/self/exe", &argv)
-        // execv returned: carry on with the generic kernels rather than fail.
+        // execv returned: carry on as loaded rather than fail.
         for pointer in argv { free(pointer) }
-        unsetenv("OPENBLAS_CORETYPE")
+        for (name, _) in wanted { unsetenv(name) }
     }
 }

@@ -28,6 +28,12 @@ public final class InferenceStep {
     private let hidden: UnsafeMutablePointer<Float>           // [N, H]
     /// The logits of the last step, [N, V].
     public let logits: UnsafeMutablePointer<Float>
+    /// With ``PackedGEMM``: each layer's packed weights and the head's, laid out in 32-column
+    /// panels that the kernel reads front to back (nil where the CPU lacks the kernel).
+    private let panelWeights: [UnsafeMutablePointer<Float>]?
+    private let panelHead: UnsafeMutablePointer<Float>?
+    /// Threads for the products (1 or 2); ``recommendedThreads(for:)`` by default.
+    public var threads: Int
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
     public init(model: CharModel, streams: Int) throws(ModelError) {
@@ -86,12 +92,29 @@ public final class InferenceStep {
         tanhCell = make(N * H)
         hidden = make(N * H)
         logits = make(N * V)
+        if PackedGEMM.isSupported {
+            var panels: [UnsafeMutablePointer<Float>] = []
+            for k in 0..<c.layers {
+                let W = c.inputSize(ofLayer: k) + H
+                let p = make(PackedGEMM.packedCount(k: W, n: 4 * H))
+                PackedGEMM.pack(packedWeights[k], k: W, n: 4 * H, rowStride: 1, columnStride: W, into: p)
+                panels.append(p)
+            }
+            panelWeights = panels
+            let head = make(PackedGEMM.packedCount(k: H, n: V))
+            PackedGEMM.pack(headWeight, k: H, n: V, rowStride: 1, columnStride: H, into: head)
+            panelHead = head
+        } else {
+            panelWeights = nil
+            panelHead = nil
+        }
+        threads = Self.recommendedThreads(for: c)
         self.allocations = allocations
     }
 
     deinit { for p in allocations { p.deallocate() } }
 
-    /// OpenBLAS threads that make batch-1 steps fastest for this model: a second core pays off
+    /// Threads that make batch-1 steps fastest for this model: a second core pays off
     /// once a layer's packed weights outgrow one core's cache (measured: a 2×512 model samples
     /// 1.9× faster with 2 threads, a 2×128 model no faster), capped by the cores present.
     public static func recommendedThreads(for config: ModelConfig) -> Int {
@@ -124,7 +147,9 @@ public final class InferenceStep {
             let x = inputs[k]
             // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
             for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
-            if N == 1 {
+            if let panelWeights {
+                PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: panelWeights[k], into: gates, threads: threads)
+            } else if N == 1 {
                 BLAS.gemv(rows: 4 * H, cols: W, packedWeights[k], x, into: gates, beta: 1)
             } else {
                 BLAS.gemm(m: N, n: 4 * H, k: W, x, packedWeights[k], transposeB: true, into: gates, beta: 1)
@@ -138,7 +163,9 @@ public final class InferenceStep {
             }
         }
         for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
-        if N == 1 {
+        if let panelHead {
+            PackedGEMM.multiplyAdd(m: N, n: V, k: H, hidden, packed: panelHead, into: logits, threads: threads)
+        } else if N == 1 {
             BLAS.gemv(rows: V, cols: H, headWeight, hidden, into: logits, beta: 1)
         } else {
             BLAS.gemm(m: N, n: V, k: H, hidden, headWeight, transposeB: true, into: logits, beta: 1)

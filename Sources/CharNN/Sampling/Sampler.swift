@@ -17,10 +17,13 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
+    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:)``.
+    ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
     ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(_:)`` for bad options.
     public init(model: CharModel, tokenizer: Tokenizer, options: SamplingOptions = SamplingOptions(),
-                prime: String = "", skipUnknown: Bool = false, seed: UInt64, streams: Int = 1) throws {
+                prime: String = "", skipUnknown: Bool = false, seed: UInt64, streams: Int = 1,
+                threads: Int? = nil) throws {
         guard tokenizer.vocabulary.count == model.config.vocabularySize else {
             throw ModelError.shapeMismatch("the tokenizer's vocabulary does not match the model")
         }
@@ -30,6 +33,7 @@ public final class Sampler: Sequence, IteratorProtocol {
         picker = try SymbolPicker(options: options, vocabularySize: model.config.vocabularySize)
         rng = RandomGenerator(seed: seed)
         step = try InferenceStep(model: model, streams: streams)
+        if let threads { step.threads = threads }
         let encoding = tokenizer.encodeDroppingUnknown(prime)
         if !encoding.unknownSymbols.isEmpty && !skipUnknown {
             throw SamplingError.unknownPrimeSymbols(encoding.unknownSymbols)

@@ -89,9 +89,10 @@ public struct TrainingBenchmark: Sendable {
         let chars = Double(iterations * batch * steps) / seconds
         var results = [result("train", iterations: iterations, seconds: seconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
-        OpenBLASRuntime.setThreads(min(threads, InferenceStep.recommendedThreads(for: trainer.model.config)))
+        let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: trainer.model.config))
+        OpenBLASRuntime.setThreads(sampleThreads)
         let sampler = try Sampler(model: trainer.model, tokenizer: data.tokenizer,
-                                  options: SamplingOptions(temperature: 0.8), seed: 1)
+                                  options: SamplingOptions(temperature: 0.8), seed: 1, threads: sampleThreads)
         sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
         let sampleStart = clock.now
         sampler.generate(length: sampleSymbols) { _, _ in }

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Side-by-side speed and memory of charnn against the PyTorch and numpy peers in ../shared/peers,
+# on tinyshakespeare, B=50, 2 threads, Adam with clipping 5, embedding 64 on both sides.
+# The programs run in alternation (charnn, torch, numpy, charnn, …) so that the machine's drift
+# hits all of them alike; the script prints the median of each ratio over the pairs.
+#
+#   scripts/compare-peers.sh [pairs] [config ...]      # configs: small medium large (default: all)
+#
+# Needs the peers' venv (see ../shared/peers/README.md):
+#   python3 -m venv "$HOME/.cache/charnn-peers"
+#   "$HOME/.cache/charnn-peers/bin/pip" install "torch==2.13.0+cpu" numpy threadpoolctl
+# Not part of CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pairs=${1:-3}
+shift || true
+[[ $# -gt 0 ]] && configs=("$@") || configs=(small medium large)
+peers=../shared/peers
+corpus=../shared/corpora-ref/tinyshakespeare.txt
+python="${CHARNN_PEERS_PYTHON:-$HOME/.cache/charnn-peers/bin/python}"
+if [[ ! -x $python ]] || ! "$python" -c "import torch, numpy" 2>/dev/null; then
+  echo "compare-peers: no PyTorch/numpy at $python; install the peers as ../shared/peers/README.md says (or set CHARNN_PEERS_PYTHON)" >&2
+  exit 2
+fi
+[[ -f $peers/bench_torch.py && -f $corpus ]] || { echo "compare-peers: $peers or $corpus is missing" >&2; exit 2; }
+
+swift build -c release --product charnn >&2
+charnn="$(swift build -c release --show-bin-path)/charnn"
+out=$(mktemp -d)
+echo "charnn: $($charnn doctor --json)" >&2
+
+for config in "${configs[@]}"; do
+  case $config in
+    small) shape=(--layers 2 --hidden 128 --seq 50); iters=150; sample=20000 ;;
+    medium) shape=(--layers 2 --hidden 512 --seq 100); iters=20; sample=5000 ;;
+    large) shape=(--layers 3 --hidden 512 --seq 100); iters=12; sample=3000 ;;
+    *) echo "compare-peers: unknown config $config (small, medium, large)" >&2; exit 2 ;;
+  esac
+  for ((p = 1; p <= pairs; p++)); do
+    echo "== $config pair $p/$pairs" >&2
+    "$charnn" bench "$corpus" "${shape[@]}" --batch 50 --embedding 64 --threads 2 --warmup 3 --iters $iters \
+      --sample-symbols $sample >> "$out/$config.charnn"
+    "$python" $peers/bench_torch.py "${shape[@]}" --batch 50 --embed 64 --threads 2 --clip 5 --warmup 3 \
+      --iters $iters --sample-chars 2000 >> "$out/$config.torch" 2>/dev/null
+    "$python" $peers/bench_numpy.py "${shape[@]}" --batch 50 --threads 2 --warmup 1 --iters 2 \
+      --sample-chars 2000 >> "$out/$config.numpy" 2>/dev/null
+  done
+done
+
+python3 - "$out" "${configs[@]}" <<'PY'
+import json, statistics, sys
+out, configs = sys.argv[1], sys.argv[2:]
+def load(config, who):
+    rows = [json.loads(l) for l in open(f"{out}/{config}.{who}") if l.startswith("{")]
+    return [r for r in rows if r.get("phase") == "train"], [r for r in rows if r.get("phase") == "sample"]
+targets = {"small": (1.3, 4.0), "medium": (1.2, 3.0), "large": (1.2, 3.0)}
+print(f"{'config':8} {'train charnn/torch':>19} {'sample charnn/best peer':>24} {'peak RSS charnn/torch':>22}   medians over pairs")
+for c in configs:
+    ct, cs = load(c, "charnn"); tt, ts = load(c, "torch"); nt, ns = load(c, "numpy")
+    n = min(len(ct), len(tt), len(ns), len(ts))
+    train = [ct[i]["chars_per_s"] / tt[i]["chars_per_s"] for i in range(n)]
+    sample = [cs[i]["chars_per_s"] / max(ts[i]["chars_per_s"], ns[i]["chars_per_s"]) for i in range(n)]
+    rss = [max(ct[i]["peak_rss_mib"], cs[i]["peak_rss_mib"]) / max(tt[i]["peak_rss_mib"], ts[i]["peak_rss_mib"]) for i in range(n)]
+    m = statistics.median
+    t_train, t_sample = targets[c]
+    ok = lambda v, t, up=True: "met" if (v >= t if up else v <= t) else "MISSED"
+    print(f"{c:8} {m(train):>12.2f}× ({ok(m(train), t_train)}) {m(sample):>15.2f}× ({ok(m(sample), t_sample)}) {m(rss):>14.2f}× ({ok(m(rss), 0.5, False)})")
+    print(f"{'':8} charnn {m([r['chars_per_s'] for r in ct]):.0f} chars/s ({m([r['gflops_per_s'] for r in ct]):.0f} GFLOP/s), "
+          f"torch {m([r['chars_per_s'] for r in tt]):.0f} ({m([r['gflops_per_s'] for r in tt]):.0f} GFLOP/s); "
+          f"sampling charnn {m([r['chars_per_s'] for r in cs]):.0f}/s, torch {m([r['chars_per_s'] for r in ts]):.0f}/s, numpy {m([r['chars_per_s'] for r in ns]):.0f}/s")
+PY
+echo "raw JSON lines: $out" >&2
