@@ -57,12 +57,10 @@ double ck_softmax_xent(const float *logits, const int32_t *targets, float *probs
                        float *row_losses, size_t rows, size_t cols, float grad_scale) {
     return ck_active->softmax_xent(logits, targets, probs_or_grad, row_losses, rows, cols, grad_scale);
 }
-void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *tanh_c, float *h,
-                          size_t batch, size_t hidden) {
-    ck_active->lstm_cell_forward(pre, c_prev, c, tanh_c, h, batch, hidden);
+void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *h, size_t batch, size_t hidden) {
+    ck_active->lstm_cell_forward(pre, c_prev, c, h, batch, hidden);
 }
-void ck_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_c,
-                           const float *dh, float *dc_next, float *dpre, size_t batch,
-                           size_t hidden) {
-    ck_active->lstm_cell_backward(gates, c_prev, tanh_c, dh, dc_next, dpre, batch, hidden);
+void ck_lstm_cell_backward(float *gates, const float *c_prev, const float *c, const float *dh, float *dc_next,
+                           size_t batch, size_t hidden) {
+    ck_active->lstm_cell_backward(gates, c_prev, c, dh, dc_next, batch, hidden);
 }

@@ -143,7 +143,7 @@ CK_TARGET static double CK_NAME(softmax_xent)(const float *logits, const int32_t
 // loop ran, 30 ns per element instead of 2.
 CK_INLINE void CK_NAME(lstm_cell_row_forward)(float *restrict gi, float *restrict gf, float *restrict gg,
                                               float *restrict go, const float *restrict cp, float *restrict cr,
-                                              float *restrict tr, float *restrict hr, size_t hidden) {
+                                              float *restrict hr, size_t hidden) {
     for (size_t j = 0; j < hidden; j++) {
         float i = CK_NAME(sigmoid1)(gi[j]);
         float f = CK_NAME(sigmoid1)(gf[j]);
@@ -156,48 +156,43 @@ CK_INLINE void CK_NAME(lstm_cell_row_forward)(float *restrict gi, float *restric
         gg[j] = g;
         go[j] = o;
         cr[j] = cn;
-        tr[j] = tc;
         hr[j] = o * tc;
     }
 }
 
-CK_TARGET static void CK_NAME(lstm_cell_forward)(float *pre, const float *c_prev, float *c,
-                                                 float *tanh_c, float *h, size_t batch,
-                                                 size_t hidden) {
+CK_TARGET static void CK_NAME(lstm_cell_forward)(float *pre, const float *c_prev, float *c, float *h,
+                                                 size_t batch, size_t hidden) {
     for (size_t b = 0; b < batch; b++) {
         float *gi = pre + b * 4 * hidden;
         CK_NAME(lstm_cell_row_forward)(gi, gi + hidden, gi + 2 * hidden, gi + 3 * hidden, c_prev + b * hidden,
-                                       c + b * hidden, tanh_c + b * hidden, h + b * hidden, hidden);
+                                       c + b * hidden, h + b * hidden, hidden);
     }
 }
 
-CK_INLINE void CK_NAME(lstm_cell_row_backward)(const float *restrict gi, const float *restrict gf,
-                                               const float *restrict gg, const float *restrict go,
-                                               const float *restrict cp, const float *restrict tr,
-                                               const float *restrict dhr, float *restrict dcr,
-                                               float *restrict di, float *restrict df, float *restrict dg,
-                                               float *restrict dout, size_t hidden) {
+// In place: each gate slot holds the activated gate on entry and its pre-activation gradient on
+// exit (the backward pass needs gate t only at step t, so dGates can reuse the forward's buffer).
+CK_INLINE void CK_NAME(lstm_cell_row_backward)(float *restrict gi, float *restrict gf, float *restrict gg,
+                                               float *restrict go, const float *restrict cp,
+                                               const float *restrict cr, const float *restrict dhr,
+                                               float *restrict dcr, size_t hidden) {
     for (size_t j = 0; j < hidden; j++) {
-        float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = tr[j];
+        float i = gi[j], f = gf[j], g = gg[j], o = go[j], tc = CK_NAME(tanh1)(cr[j]);
         float dhj = dhr[j];
         float dc = dcr[j] + dhj * o * (1.0f - tc * tc);
-        di[j] = dc * g * i * (1.0f - i);
-        df[j] = dc * cp[j] * f * (1.0f - f);
-        dg[j] = dc * i * (1.0f - g * g);
-        dout[j] = dhj * tc * o * (1.0f - o);
+        gi[j] = dc * g * i * (1.0f - i);
+        gf[j] = dc * cp[j] * f * (1.0f - f);
+        gg[j] = dc * i * (1.0f - g * g);
+        go[j] = dhj * tc * o * (1.0f - o);
         dcr[j] = dc * f;
     }
 }
 
-CK_TARGET static void CK_NAME(lstm_cell_backward)(const float *gates, const float *c_prev,
-                                                  const float *tanh_c, const float *dh,
-                                                  float *dc_next, float *dpre, size_t batch,
+CK_TARGET static void CK_NAME(lstm_cell_backward)(float *gates, const float *c_prev, const float *c,
+                                                  const float *dh, float *dc_next, size_t batch,
                                                   size_t hidden) {
     for (size_t b = 0; b < batch; b++) {
-        const float *g = gates + b * 4 * hidden;
-        float *d = dpre + b * 4 * hidden;
+        float *g = gates + b * 4 * hidden;
         CK_NAME(lstm_cell_row_backward)(g, g + hidden, g + 2 * hidden, g + 3 * hidden, c_prev + b * hidden,
-                                        tanh_c + b * hidden, dh + b * hidden, dc_next + b * hidden,
-                                        d, d + hidden, d + 2 * hidden, d + 3 * hidden, hidden);
+                                        c + b * hidden, dh + b * hidden, dc_next + b * hidden, hidden);
     }
 }

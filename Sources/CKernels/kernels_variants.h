@@ -13,9 +13,8 @@ typedef struct {
     void (*softmax)(const float *, float *, size_t, size_t);
     void (*log_softmax)(const float *, float *, size_t, size_t);
     double (*softmax_xent)(const float *, const int32_t *, float *, float *, size_t, size_t, float);
-    void (*lstm_cell_forward)(float *, const float *, float *, float *, float *, size_t, size_t);
-    void (*lstm_cell_backward)(const float *, const float *, const float *, const float *, float *,
-                               float *, size_t, size_t);
+    void (*lstm_cell_forward)(float *, const float *, float *, float *, size_t, size_t);
+    void (*lstm_cell_backward)(float *, const float *, const float *, const float *, float *, size_t, size_t);
 } ck_table;
 
 #define CK_DEFINE_TABLE(v)                                                                         \

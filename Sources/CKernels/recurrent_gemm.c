@@ -107,9 +107,12 @@ static void *ck_worker_main(void *unused) {
 
 int ck_packed_gemm_supported(void) { return ck_cpu_simd_level() == 1; }
 
+// Held by the one caller that is using the second thread; another caller meanwhile runs alone.
+static pthread_mutex_t ck_worker_owner = PTHREAD_MUTEX_INITIALIZER;
+
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
     size_t panels = (n + NR - 1) / NR;
-    if (threads < 2 || panels < 2) {
+    if (threads < 2 || panels < 2 || pthread_mutex_trylock(&ck_worker_owner) != 0) {
         ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
         return;
     }
@@ -130,9 +133,11 @@ void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, flo
     }
     pthread_mutex_unlock(&ck_worker.lock);
     if (!started) {
+        pthread_mutex_unlock(&ck_worker_owner);
         ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
         return;
     }
     ck_gemm_panels(a, m, k, packed, c, n, 0, split);
     while (atomic_load_explicit(&ck_worker.done, memory_order_acquire) != generation) __builtin_ia32_pause();
+    pthread_mutex_unlock(&ck_worker_owner);
 }

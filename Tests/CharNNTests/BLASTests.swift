@@ -76,3 +76,33 @@ struct PackedGEMMTests {
         }
     }
 }
+
+extension PackedGEMMTests {
+    @Test("concurrent callers share the second thread safely and get the same results",
+          .enabled(if: PackedGEMM.isSupported), .timeLimit(.minutes(1)))
+    func concurrentCallers() async throws {
+        let m = 9, n = 64, k = 20
+        var rng = RandomGenerator(seed: 5)
+        let a = BLASTests.random(m * k, &rng), w = BLASTests.random(n * k, &rng)
+        var packed = [Float](repeating: 0, count: PackedGEMM.packedCount(k: k, n: n))
+        PackedGEMM.pack(w, k: k, n: n, rowStride: 1, columnStride: k, into: &packed)
+        var expected = [Float](repeating: 0, count: m * n)
+        PackedGEMM.multiplyAdd(m: m, n: n, k: k, a, packed: packed, into: &expected, threads: 1)
+        let shared = packed, want = expected
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var ok = true
+                    for _ in 0..<200 {
+                        var c = [Float](repeating: 0, count: m * n)
+                        PackedGEMM.multiplyAdd(m: m, n: n, k: k, a, packed: shared, into: &c, threads: 2)
+                        ok = ok && c == want
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 })
+    }
+}

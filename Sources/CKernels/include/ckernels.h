@@ -45,15 +45,16 @@ double ck_softmax_xent(const float *logits, const int32_t *targets, float *probs
 
 // The LSTM cell at one time step for a [B, 4H] block of gate pre-activations laid out per row as
 // [i | f | g | o] (PyTorch's order). In place: pre becomes the activated gates.
-//   c = f * c_prev + i * g;  tanh_c = tanh(c);  h = o * tanh_c
-// pre: [B, 4H]; c_prev, c, tanh_c, h: [B, H].
-void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *tanh_c, float *h,
-                          size_t batch, size_t hidden);
-// Backward of the cell at one step. gates are the activated gates from forward, dh is the total
-// gradient reaching h (from above and from the next step), dc_next the gradient from the next step's
-// c (updated in place to d c_prev). Writes the gate pre-activation gradients into dpre: [B, 4H].
-void ck_lstm_cell_backward(const float *gates, const float *c_prev, const float *tanh_c,
-                           const float *dh, float *dc_next, float *dpre,
+//   c = f * c_prev + i * g;  h = o * tanh(c)
+// pre: [B, 4H]; c_prev, c, h: [B, H].
+void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *h, size_t batch, size_t hidden);
+// Backward of the cell at one step, in place: `gates` holds the activated gates from forward on
+// entry and the gate pre-activation gradients on exit ([B, 4H]; the backward pass needs gate t only
+// at step t, so no separate gradient buffer is needed). c_prev and c are the cell state before and
+// after the step (tanh(c) is recomputed rather than stored: it saves a [T, B, H] buffer per layer for
+// one tanh per element). dh is the total gradient reaching h (from above and from the next step);
+// dc_next the gradient from the next step's c, updated in place to d c_prev.
+void ck_lstm_cell_backward(float *gates, const float *c_prev, const float *c, const float *dh, float *dc_next,
                            size_t batch, size_t hidden);
 
 // The recurrent step's product with its weight operand packed once (recurrent_gemm.c).
@@ -64,7 +65,7 @@ size_t ck_packed_b_floats(size_t k, size_t n);
 // Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], into `packed`.
 void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, float *packed);
 // C[m, n] += A[m, k] · B, B packed by ck_pack_b; `threads` 1 or 2 (a second thread takes half the columns).
-// One caller at a time: the second thread is shared.
+// Thread-safe: while one caller uses the shared second thread, other callers run single-threaded.
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
 
 // CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (0 to start). Hardware-accelerated

@@ -63,6 +63,7 @@ public struct CharModel: Sendable, Equatable {
             try copyTokens(targets, into: ws.targets)
         }
         ws.lastForwardHadTargets = targets != nil
+        ws.activationsConsumed = false
         ws.lastForwardUsedDropout = rng != nil && config.dropout > 0
 
         let offsets = parameters.layout.offsets
@@ -97,9 +98,10 @@ public struct CharModel: Sendable, Equatable {
 
     /// Backpropagates the loss of the last ``forwardTraining`` (or ``forward`` with targets) run in
     /// `workspace`, adding every parameter's gradient into `gradients` (zero it first for a fresh
-    /// step). The gradient reaching the initial state is kept in the workspace.
+    /// step). The gradient reaching the initial state is kept in the workspace. Backward consumes
+    /// the forward pass's activations (it reuses their memory), so each backward needs its own forward.
     public func backward(workspace ws: ModelWorkspace, into gradients: inout ParameterSet) throws(ModelError) {
-        guard ws.config == config, ws.lastForwardHadTargets else {
+        guard ws.config == config, ws.lastForwardHadTargets, !ws.activationsConsumed else {
             throw .shapeMismatch("backward needs a forward pass with targets in this workspace")
         }
         guard gradients.layout == parameters.layout else { throw .shapeMismatch("gradient layout differs from the model's") }
@@ -123,13 +125,14 @@ public struct CharModel: Sendable, Equatable {
                     lstmBackward(
                         dx: dIn, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
                         grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
-                        dGates: ws.dGates, ones: ws.ones, packed: ws.packed(k),
+                        ones: ws.ones, packed: ws.packed(k),
                         steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                     swap(&dOut, &dIn)
                 }
                 embeddingBackward(
                     dTable: g + offsets.embedding, dOut: dOut, tokens: ws.tokens, count: N, width: config.embeddingSize)
                 ws.inputGradient = dOut
+                ws.activationsConsumed = true
             }
         }
     }

@@ -27,7 +27,6 @@ struct LSTMActivations {
     var gates: UnsafeMutablePointer<Float>   // [T, B, 4H] activated i, f, g, o
     var hidden: UnsafeMutablePointer<Float>  // [T+1, B, H]; slot 0 is the initial h
     var cell: UnsafeMutablePointer<Float>    // [T+1, B, H]; slot 0 is the initial c
-    var tanhCell: UnsafeMutablePointer<Float> // [T, B, H]
 }
 
 /// x: [T, B, I] → act.hidden[1...T]: [T, B, H], with act.hidden[0], act.cell[0] holding h0, c0.
@@ -52,30 +51,30 @@ func lstmForward(
             BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
         }
         ck_lstm_cell_forward(
-            gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.tanhCell + t * B * H,
-            act.hidden + (t + 1) * B * H, B, H)
+            gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.hidden + (t + 1) * B * H, B, H)
     }
 }
 
 /// dOut: [T, B, H] (gradient of the layer's outputs) → dx: [T, B, I]; accumulates into grads.
 /// dh, dc: [B, H] carry the gradient through time; on entry they hold the gradient at the final
 /// state (zero in training), on exit the gradient at the initial state h0, c0.
-/// dGates: [T, B, 4H] scratch; ones: at least T·B ones, for the bias sums.
+/// act.gates is overwritten with the gate gradients (so a forward pass must precede each backward);
+/// ones: at least T·B ones, for the bias sums.
 func lstmBackward(
     dx: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
     weights w: LSTMWeights<UnsafePointer<Float>>, grads: LSTMWeights<UnsafeMutablePointer<Float>>,
     act: LSTMActivations, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
-    dGates: UnsafeMutablePointer<Float>, ones: UnsafePointer<Float>, packed: PackedRecurrentWeights?,
+    ones: UnsafePointer<Float>, packed: PackedRecurrentWeights?,
     steps T: Int, batch B: Int, input I: Int, hidden H: Int
 ) {
     let G = 4 * H
+    let dGates = act.gates
     if let packed { PackedGEMM.pack(w.weightHH, k: G, n: H, rowStride: H, columnStride: 1, into: packed.backward) }
     for t in stride(from: T - 1, through: 0, by: -1) {
         let dOutT = dOut + t * B * H
         for n in 0..<(B * H) { dh[n] += dOutT[n] }
         let dGatesT = dGates + t * B * G
-        ck_lstm_cell_backward(
-            act.gates + t * B * G, act.cell + t * B * H, act.tanhCell + t * B * H, dh, dc, dGatesT, B, H)
+        ck_lstm_cell_backward(dGatesT, act.cell + t * B * H, act.cell + (t + 1) * B * H, dh, dc, B, H)
         // dh_{t-1}[B, H] = dGates_t[B, 4H] · W_hh[4H, H]
         if let packed {
             dh.update(repeating: 0, count: B * H)

@@ -24,7 +24,6 @@ public final class ModelWorkspace {
     let rowLosses: UnsafeMutablePointer<Float>      // [T, B]
     let gradientA: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] ping
     let gradientB: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] pong
-    let dGates: UnsafeMutablePointer<Float>         // [T, B, 4H]
     let stateGradientH: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dh0 after backward
     let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
     let biasScratch: UnsafeMutablePointer<Float>    // [4H]
@@ -37,6 +36,8 @@ public final class ModelWorkspace {
     /// What the last forward pass did, so backward knows what it may use.
     var lastForwardHadTargets = false
     var lastForwardUsedDropout = false
+    /// Set by backward, which overwrites the gates with their gradients.
+    var activationsConsumed = false
     /// Where the layer-0 input gradient ended up after the last backward.
     var inputGradient: UnsafeMutablePointer<Float>?
 
@@ -51,10 +52,10 @@ public final class ModelWorkspace {
         let N = batch * steps, B = batch
         let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize, L = config.layers
         let useDropout = config.dropout > 0
-        let perLayer = N * 4 * H + 2 * (N + B) * H + N * H + (useDropout ? 2 * N * H : 0)
+        let perLayer = N * 4 * H + 2 * (N + B) * H + (useDropout ? 2 * N * H : 0)
         let widest = max(E, H)
         let packedEach = PackedGEMM.isSupported ? PackedGEMM.packedCount(k: H, n: 4 * H) + PackedGEMM.packedCount(k: 4 * H, n: H) : 0
-        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + N * 4 * H + 2 * L * B * H + 4 * H + N + L * packedEach
+        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + 2 * L * B * H + 4 * H + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: N)
@@ -72,8 +73,7 @@ public final class ModelWorkspace {
         var dropped: [UnsafeMutablePointer<Float>] = []
         for _ in 0..<L {
             layers.append(LSTMActivations(
-                gates: take(N * 4 * H), hidden: take((N + B) * H), cell: take((N + B) * H),
-                tanhCell: take(N * H)))
+                gates: take(N * 4 * H), hidden: take((N + B) * H), cell: take((N + B) * H)))
             if useDropout {
                 masks.append(take(N * H))
                 dropped.append(take(N * H))
@@ -86,7 +86,6 @@ public final class ModelWorkspace {
         rowLosses = take(N)
         gradientA = take(N * widest)
         gradientB = take(N * widest)
-        dGates = take(N * 4 * H)
         stateGradientH = take(L * B * H)
         stateGradientC = take(L * B * H)
         biasScratch = take(4 * H)

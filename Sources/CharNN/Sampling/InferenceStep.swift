@@ -15,7 +15,7 @@ public final class InferenceStep {
     /// Number of streams N.
     public let streams: Int
 
-    private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H]
+    private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H], or its panels
     private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H]
     private let embedding: UnsafeMutablePointer<Float>        // [V, E]
     private let headWeight: UnsafeMutablePointer<Float>       // [V, H]
@@ -24,13 +24,12 @@ public final class InferenceStep {
     private let gates: UnsafeMutablePointer<Float>            // [N, 4H]
     private let cells: [UnsafeMutablePointer<Float>]          // per layer [N, H]
     private let scratchCell: UnsafeMutablePointer<Float>      // [N, H]
-    private let tanhCell: UnsafeMutablePointer<Float>         // [N, H]
     private let hidden: UnsafeMutablePointer<Float>           // [N, H]
     /// The logits of the last step, [N, V].
     public let logits: UnsafeMutablePointer<Float>
-    /// With ``PackedGEMM``: each layer's packed weights and the head's, laid out in 32-column
-    /// panels that the kernel reads front to back (nil where the CPU lacks the kernel).
-    private let panelWeights: [UnsafeMutablePointer<Float>]?
+    /// With ``PackedGEMM``: `packedWeights` and this copy of the head are laid out in 32-column
+    /// panels that the kernel reads front to back.
+    private let usePanels: Bool
     private let panelHead: UnsafeMutablePointer<Float>?
     /// Threads for the products (1 or 2); ``recommendedThreads(for:)`` by default.
     public var threads: Int
@@ -55,24 +54,35 @@ public final class InferenceStep {
             let t = layout[name]!
             values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + t.offset, count: t.count) }
         }
+        // Per layer one matrix [4H, in + H] = [W_ih | W_hh]: for the packed kernel as panels (the
+        // row-major copy only lives while one layer is packed), else row-major for GEMV.
+        let usePanels = PackedGEMM.isSupported
         var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
         var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
         for k in 0..<c.layers {
             let I = c.inputSize(ofLayer: k), W = I + H
-            let packed = make(4 * H * W)
+            let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: 4 * H * W)
             let ih = layout["lstm.weight_ih_l\(k)"]!.offset, hh = layout["lstm.weight_hh_l\(k)"]!.offset
             values.withUnsafeBufferPointer { v in
                 for row in 0..<(4 * H) {
-                    (packed + row * W).update(from: v.baseAddress! + ih + row * I, count: I)
-                    (packed + row * W + I).update(from: v.baseAddress! + hh + row * H, count: H)
+                    (rowMajor + row * W).initialize(from: v.baseAddress! + ih + row * I, count: I)
+                    (rowMajor + row * W + I).initialize(from: v.baseAddress! + hh + row * H, count: H)
                 }
+            }
+            if usePanels {
+                let panel = make(PackedGEMM.packedCount(k: W, n: 4 * H))
+                PackedGEMM.pack(rowMajor, k: W, n: 4 * H, rowStride: 1, columnStride: W, into: panel)
+                rowMajor.deallocate()
+                packedWeights.append(panel)
+            } else {
+                allocations.append(rowMajor)
+                packedWeights.append(rowMajor)
             }
             let bias = make(4 * H)
             let bih = layout["lstm.bias_ih_l\(k)"]!.offset, bhh = layout["lstm.bias_hh_l\(k)"]!.offset
             values.withUnsafeBufferPointer { v in
                 for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
             }
-            packedWeights.append(packed)
             packedBias.append(bias)
             inputs.append(make(N * W))
             cells.append(make(N * H))
@@ -89,25 +99,16 @@ public final class InferenceStep {
         copy("head.bias", into: headBias)
         gates = make(N * 4 * H)
         scratchCell = make(N * H)
-        tanhCell = make(N * H)
         hidden = make(N * H)
         logits = make(N * V)
-        if PackedGEMM.isSupported {
-            var panels: [UnsafeMutablePointer<Float>] = []
-            for k in 0..<c.layers {
-                let W = c.inputSize(ofLayer: k) + H
-                let p = make(PackedGEMM.packedCount(k: W, n: 4 * H))
-                PackedGEMM.pack(packedWeights[k], k: W, n: 4 * H, rowStride: 1, columnStride: W, into: p)
-                panels.append(p)
-            }
-            panelWeights = panels
+        if usePanels {
             let head = make(PackedGEMM.packedCount(k: H, n: V))
             PackedGEMM.pack(headWeight, k: H, n: V, rowStride: 1, columnStride: H, into: head)
             panelHead = head
         } else {
-            panelWeights = nil
             panelHead = nil
         }
+        self.usePanels = usePanels
         threads = Self.recommendedThreads(for: c)
         self.allocations = allocations
     }
@@ -147,14 +148,14 @@ public final class InferenceStep {
             let x = inputs[k]
             // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
             for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
-            if let panelWeights {
-                PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: panelWeights[k], into: gates, threads: threads)
+            if usePanels {
+                PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
             } else if N == 1 {
                 BLAS.gemv(rows: 4 * H, cols: W, packedWeights[k], x, into: gates, beta: 1)
             } else {
                 BLAS.gemm(m: N, n: 4 * H, k: W, x, packedWeights[k], transposeB: true, into: gates, beta: 1)
             }
-            ck_lstm_cell_forward(gates, cells[k], scratchCell, tanhCell, hidden, N, H)
+            ck_lstm_cell_forward(gates, cells[k], scratchCell, hidden, N, H)
             cells[k].update(from: scratchCell, count: N * H)
             // h becomes this layer's recurrent input next step and the next layer's input now.
             for n in 0..<N {

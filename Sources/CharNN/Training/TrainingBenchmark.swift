@@ -78,20 +78,23 @@ public struct TrainingBenchmark: Sendable {
         options.steps = steps
         options.threads = threads
         OpenBLASRuntime.setThreads(threads)
-        let trainer = try Trainer(data: data, options: options)
         let V = data.tokenizer.vocabulary.count
-        try trainer.train(steps: warmupIterations)
         let clock = ContinuousClock()
-        let start = clock.now
-        let loss = try trainer.train(steps: iterations)
-        let seconds = (clock.now - start).seconds
+        // The trainer (and its workspace) is gone before sampling starts, as in real use.
+        let (model, trainSeconds, loss) = try {
+            let trainer = try Trainer(data: data, options: options)
+            try trainer.train(steps: warmupIterations)
+            let start = clock.now
+            let loss = try trainer.train(steps: iterations)
+            return (trainer.model, (clock.now - start).seconds, loss)
+        }()
         let trainFlops = 3 * Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
-        let chars = Double(iterations * batch * steps) / seconds
-        var results = [result("train", iterations: iterations, seconds: seconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
+        let chars = Double(iterations * batch * steps) / trainSeconds
+        var results = [result("train", iterations: iterations, seconds: trainSeconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
-        let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: trainer.model.config))
+        let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config))
         OpenBLASRuntime.setThreads(sampleThreads)
-        let sampler = try Sampler(model: trainer.model, tokenizer: data.tokenizer,
+        let sampler = try Sampler(model: model, tokenizer: data.tokenizer,
                                   options: SamplingOptions(temperature: 0.8), seed: 1, threads: sampleThreads)
         sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
         let sampleStart = clock.now
