@@ -67,20 +67,22 @@ __attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, si
     }
 }
 
-// A second thread that takes half of the panels. It sleeps on a condition variable between calls
-// (no busy-waiting that would steal the core from OpenBLAS or the element-wise work), after a short
-// spin that catches the back-to-back calls of one time loop.
+// A second thread that runs part 1 of a two-part task while the caller runs part 0. It sleeps on
+// a condition variable between tasks (no busy-waiting that would steal the core from OpenBLAS),
+// after a short spin that catches the back-to-back tasks of one time loop.
 static struct {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     atomic_int generation;
     atomic_int done;
-    const float *a, *packed;
-    float *c;
-    size_t m, k, n, p0, p1;
+    void (*task)(void *, int);
+    void *context;
     int started;
 } ck_worker = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+// Held by the one caller that is using the second thread; another caller meanwhile runs alone.
+static pthread_mutex_t ck_worker_owner = PTHREAD_MUTEX_INITIALIZER;
 
 static void *ck_worker_main(void *unused) {
     (void)unused;
@@ -98,22 +100,16 @@ static void *ck_worker_main(void *unused) {
             pthread_mutex_unlock(&ck_worker.lock);
         }
         seen = atomic_load_explicit(&ck_worker.generation, memory_order_acquire);
-        ck_gemm_panels(ck_worker.a, ck_worker.m, ck_worker.k, ck_worker.packed, ck_worker.c, ck_worker.n,
-                       ck_worker.p0, ck_worker.p1);
+        ck_worker.task(ck_worker.context, 1);
         atomic_store_explicit(&ck_worker.done, seen, memory_order_release);
     }
     return NULL;
 }
 
-int ck_packed_gemm_supported(void) { return ck_cpu_simd_level() == 1; }
-
-// Held by the one caller that is using the second thread; another caller meanwhile runs alone.
-static pthread_mutex_t ck_worker_owner = PTHREAD_MUTEX_INITIALIZER;
-
-void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
-    size_t panels = (n + NR - 1) / NR;
-    if (threads < 2 || panels < 2 || pthread_mutex_trylock(&ck_worker_owner) != 0) {
-        ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
+void ck_run_in_two(void (*task)(void *, int), void *context, int threads) {
+    if (threads < 2 || pthread_mutex_trylock(&ck_worker_owner) != 0) {
+        task(context, 0);
+        task(context, 1);
         return;
     }
     pthread_mutex_lock(&ck_worker.lock);
@@ -121,23 +117,44 @@ void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, flo
         ck_worker.started = pthread_create(&ck_worker.thread, NULL, ck_worker_main, NULL) == 0;
         if (ck_worker.started) pthread_detach(ck_worker.thread);
     }
-    int started = ck_worker.started;
-    size_t split = panels / 2;
-    int generation = 0;
+    int started = ck_worker.started, generation = 0;
     if (started) {
-        ck_worker.a = a; ck_worker.packed = packed; ck_worker.c = c;
-        ck_worker.m = m; ck_worker.k = k; ck_worker.n = n; ck_worker.p0 = split; ck_worker.p1 = panels;
+        ck_worker.task = task;
+        ck_worker.context = context;
         generation = atomic_load_explicit(&ck_worker.generation, memory_order_relaxed) + 1;
         atomic_store_explicit(&ck_worker.generation, generation, memory_order_release);
         pthread_cond_signal(&ck_worker.wake);
     }
     pthread_mutex_unlock(&ck_worker.lock);
-    if (!started) {
-        pthread_mutex_unlock(&ck_worker_owner);
+    task(context, 0);
+    if (started) {
+        while (atomic_load_explicit(&ck_worker.done, memory_order_acquire) != generation) __builtin_ia32_pause();
+    } else {
+        task(context, 1);
+    }
+    pthread_mutex_unlock(&ck_worker_owner);
+}
+
+int ck_packed_gemm_supported(void) { return ck_cpu_simd_level() == 1; }
+
+typedef struct {
+    const float *a, *packed;
+    float *c;
+    size_t m, k, n, split, panels;
+} ck_gemm_task;
+
+static void ck_gemm_part(void *context, int part) {
+    ck_gemm_task *t = context;
+    if (part == 0) ck_gemm_panels(t->a, t->m, t->k, t->packed, t->c, t->n, 0, t->split);
+    else ck_gemm_panels(t->a, t->m, t->k, t->packed, t->c, t->n, t->split, t->panels);
+}
+
+void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
+    size_t panels = (n + NR - 1) / NR;
+    if (threads < 2 || panels < 2) {
         ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
         return;
     }
-    ck_gemm_panels(a, m, k, packed, c, n, 0, split);
-    while (atomic_load_explicit(&ck_worker.done, memory_order_acquire) != generation) __builtin_ia32_pause();
-    pthread_mutex_unlock(&ck_worker_owner);
+    ck_gemm_task task = {a, packed, c, m, k, n, panels / 2, panels};
+    ck_run_in_two(ck_gemm_part, &task, threads);
 }

@@ -63,6 +63,25 @@ struct TrainingRunTests {
         #expect(a != (try Checkpoint.load(from: dir + "/c/latest.safetensors").model))
     }
 
+    @Test("two threads train the same model as one (the split kernels are exercised at this size)")
+    func threadsAgree() throws {
+        let corpus = try Tokenizer.build(text: String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40))
+        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "t")
+        var options = tinyTrainingOptions(steps: 3)
+        options.hiddenSize = 256   // B·H ≥ 4096, so the cell kernels split the batch over both threads
+        options.batch = 16
+        var models: [CharModel] = []
+        for threads in [1, 2] {
+            options.threads = threads
+            OpenBLASRuntime.setThreads(threads)
+            let trainer = try Trainer(data: data, options: options)
+            try trainer.train(steps: 3)
+            models.append(trainer.model)
+        }
+        let worst = zip(models[0].parameters.values, models[1].parameters.values).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-6, "largest difference \(worst)")
+    }
+
     @Test("training lowers the validation loss and writes every file")
     func learns() throws {
         let dir = try temporaryDirectory("learn")

@@ -68,6 +68,15 @@ void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col
 // Thread-safe: while one caller uses the shared second thread, other callers run single-threaded.
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
 
+// Runs task(context, 0) on the calling thread and task(context, 1) on charnn's second thread at
+// the same time (both on the caller when threads < 2 or the second thread is busy elsewhere).
+void ck_run_in_two(void (*task)(void *context, int part), void *context, int threads);
+// The cell kernels with the batch split over two threads (see ck_run_in_two).
+void ck_lstm_cell_forward_threaded(float *pre, const float *c_prev, float *c, float *h, size_t batch,
+                                   size_t hidden, int threads);
+void ck_lstm_cell_backward_threaded(float *gates, const float *c_prev, const float *c, const float *dh,
+                                    float *dc_next, size_t batch, size_t hidden, int threads);
+
 // CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (0 to start). Hardware-accelerated
 // with SSE4.2 where available. crc32c("123456789") == 0xE3069283.
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);

@@ -50,8 +50,9 @@ func lstmForward(
         } else {
             BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
         }
-        ck_lstm_cell_forward(
-            gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.hidden + (t + 1) * B * H, B, H)
+        ck_lstm_cell_forward_threaded(
+            gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.hidden + (t + 1) * B * H, B, H,
+            Int32(packed?.threads ?? 1))
     }
 }
 
@@ -74,7 +75,8 @@ func lstmBackward(
         let dOutT = dOut + t * B * H
         for n in 0..<(B * H) { dh[n] += dOutT[n] }
         let dGatesT = dGates + t * B * G
-        ck_lstm_cell_backward(dGatesT, act.cell + t * B * H, act.cell + (t + 1) * B * H, dh, dc, B, H)
+        ck_lstm_cell_backward_threaded(dGatesT, act.cell + t * B * H, act.cell + (t + 1) * B * H, dh, dc, B, H,
+                                       Int32(packed?.threads ?? 1))
         // dh_{t-1}[B, H] = dGates_t[B, 4H] · W_hh[4H, H]
         if let packed {
             dh.update(repeating: 0, count: B * H)
