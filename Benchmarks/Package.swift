@@ -34,6 +34,16 @@ let package = Package(
             path: "Benchmarks/TextThroughput",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
+        // `swift package benchmark --target Kernels`: GEMM, LSTM step, softmax cross-entropy, sampler step.
+        .executableTarget(
+            name: "Kernels",
+            dependencies: [
+                .product(name: "CharNN", package: "charnn"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/Kernels",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
         // A plain executable: MB/s table via ContinuousClock, and `--encode FILE` to measure
         // peak memory of encoding a large corpus under /usr/bin/time.
         .executableTarget(
