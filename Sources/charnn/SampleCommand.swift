@@ -12,7 +12,8 @@ struct SampleCommand: ParsableCommand {
         abstract: "Generate text from a trained model, streamed to standard output.",
         discussion: """
             Without --checkpoint, the most recently modified best.safetensors under ./checkpoints/ is \
-            used (and named on standard error). Each symbol is chosen at random according to the \
+            used (and named on standard error); with none, the pretrained Shakespeare model that ships \
+            with charnn. Each symbol is chosen at random according to the \
             model's prediction, shaped by --temperature, --top-k and --top-p; --argmax always takes \
             the most likely one. The same checkpoint, seed and options always give the same text.
             """
@@ -95,12 +96,17 @@ struct SampleCommand: ParsableCommand {
     }
 }
 
-/// The checkpoint to use: the one named, or the newest best.safetensors under ./checkpoints.
+/// The checkpoint to use: the one named, the newest best.safetensors under ./checkpoints, or
+/// the pretrained Shakespeare model that ships with charnn.
 func resolveCheckpoint(_ named: String?) throws -> String {
     if let named { return named }
     if let found = CheckpointDiscovery.mostRecentBest() {
         printDiagnostic("using \(found)", kind: "note")
         return found
+    }
+    if let pretrained = CheckpointDiscovery.pretrained() {
+        printDiagnostic("no model of yours under ./checkpoints; using the pretrained \(pretrained)", kind: "note")
+        return pretrained
     }
     throw CLIError("no checkpoint found under ./checkpoints; train one with `charnn train your-text.txt`, or pass --checkpoint PATH",
                    exitCode: CLIError.noInput)

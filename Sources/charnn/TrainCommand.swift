@@ -63,7 +63,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("val-frac"), help: ArgumentHelp("Fraction of the text, taken from its end, held out for validation; 0 to 0.5 (default: \(defaults.validationFraction)).", valueName: "fraction"))
     var valFrac: Double?
-    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: \(defaults.evalEvery)).", valueName: "n"))
+    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: every 250 steps, or less often when the validation text is so long that scoring it would take over a tenth of the time).", valueName: "n"))
     var evalEvery: Int?
     @Option(name: .customLong("save-every"), help: ArgumentHelp("Write latest.safetensors every N steps, and at the end (default: \(defaults.saveEvery)).", valueName: "n"))
     var saveEvery: Int?
@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
         o.maxSteps = steps
         o.timeBudgetSeconds = try time.map(parseTime)
         o.validationFraction = valFrac ?? o.validationFraction
-        o.evalEvery = evalEvery ?? o.evalEvery
+        o.evalEvery = evalEvery
         o.saveEvery = saveEvery ?? o.saveEvery
         o.seed = seed ?? o.seed
         o.threads = threads ?? o.threads

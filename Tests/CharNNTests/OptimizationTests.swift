@@ -50,6 +50,18 @@ struct OptimizationTests {
         #expect(unknownLength.rate(atStep: 1000) == 2e-3)
     }
 
+    @Test("validation runs every 250 steps unless the validation text would take over a tenth of the time")
+    func automaticEvalEvery() {
+        var options = TrainingOptions()
+        options.batch = 32
+        options.steps = 64
+        #expect(options.automaticEvalEvery(validationSymbols: 20_000) == 250)
+        // 505,650 symbols (Shakespeare's last 10 %): (10/3)·505,650 / 2048 = 823 → 850.
+        #expect(options.automaticEvalEvery(validationSymbols: 505_650) == 850)
+        options.evalEvery = 100
+        #expect(options.evalEvery == 100)
+    }
+
     @Test("--epochs and --steps count the run's total; the smaller wins")
     func budgets() throws {
         let dir = try temporaryDirectory("budget")

@@ -70,9 +70,25 @@ struct UseCLITests {
         let badTemperature = try CharNNBinary.run(["sample", "--checkpoint", ck, "--temperature", "0"])
         #expect(badTemperature.status != 0 && badTemperature.stderr.contains("--temperature"))
 
+        // A binary outside any clone finds neither a run of yours nor the pretrained model.
         let empty = try temporaryDirectory("nockpt")
-        let none = try CharNNBinary.run(["sample"], in: empty)
-        #expect(none.status != 0 && none.stderr.contains("charnn train"))
+        try FileManager.default.copyItem(atPath: CharNNBinary.url.path, toPath: empty + "/charnn")
+        let lone = Process()
+        lone.executableURL = URL(fileURLWithPath: empty + "/charnn")
+        lone.arguments = ["sample"]
+        lone.currentDirectoryURL = URL(fileURLWithPath: empty)
+        let loneErr = Pipe()
+        lone.standardError = loneErr
+        lone.standardOutput = Pipe()
+        try lone.run()
+        let loneMessage = String(decoding: loneErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        lone.waitUntilExit()
+        #expect(lone.terminationStatus != 0 && loneMessage.contains("charnn train"), "\(loneMessage)")
+        // The clone's binary falls back to the committed pretrained model.
+        if CheckpointDiscovery.pretrained(executable: CharNNBinary.url.path) != nil {
+            let pretrained = try CharNNBinary.run(["sample", "--length", "20", "--seed", "1"], in: empty)
+            #expect(pretrained.status == 0 && pretrained.stderr.contains("shakespeare.safetensors"), "\(pretrained.stderr)")
+        }
         let found = try CharNNBinary.run(["sample", "--length", "3", "--seed", "1"], in: dir)
         #expect(found.status == 0 && found.stderr.contains("checkpoints/run/best.safetensors"), "\(found.stderr)")
         let count = try CharNNBinary.run(["sample", "--checkpoint", ck, "--seed", "2", "--length", "10", "--count", "3", "--separator", "\n---\n"])

@@ -21,6 +21,21 @@ public enum CheckpointDiscovery {
         return best.map { relative($0.path) }
     }
 
+    /// The pretrained model shipped with charnn (`checkpoints/shakespeare.safetensors`): looked
+    /// for under the current directory, then beside the executable and up to five folders above
+    /// it (a `.build/<triple>/release/charnn` binary finds the one in its clone).
+    public static func pretrained(executable: String = "/proc/self/exe") -> String? {
+        let relative = "checkpoints/shakespeare.safetensors"
+        if FileManager.default.fileExists(atPath: relative) { return relative }
+        var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = directory.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+
     /// `path` relative to the current directory when it lies below it, for friendlier messages.
     static func relative(_ path: String) -> String {
         let cwd = FileManager.default.currentDirectoryPath + "/"

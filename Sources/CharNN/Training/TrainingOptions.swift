@@ -24,7 +24,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     // Validation and saving.
     public var validationFraction = 0.1
-    public var evalEvery = 250
+    /// Steps between validation passes; nil chooses ``automaticEvalEvery(validationSymbols:)``.
+    public var evalEvery: Int?
     public var saveEvery = 250
 
     // Reproducibility.
@@ -35,6 +36,16 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     /// The wall-clock budget used when no --epochs, --steps or --time is given.
     public static let defaultTimeBudgetSeconds = 600.0
+
+    /// Every 250 steps, or less often when a validation pass (over the whole validation split of
+    /// V symbols) would take more than about a tenth of the training time. Scoring a symbol costs
+    /// about a third of training on one, so passes stay at least (10/3)·V/(B·T) steps apart,
+    /// rounded up to a multiple of 50 for tidy logs.
+    public func automaticEvalEvery(validationSymbols: Int) -> Int {
+        let costRatio = 10.0 / 3.0
+        let steps = Int((Double(validationSymbols) * costRatio / Double(batch * self.steps)).rounded(.up))
+        return max(250, (steps + 49) / 50 * 50)
+    }
 
     /// The model these options describe, for a vocabulary of `vocabularySize` symbols.
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
@@ -52,7 +63,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try positive(embeddingSize, "--embedding")
         try positive(batch, "--batch")
         try positive(steps, "--seq")
-        try positive(evalEvery, "--eval-every")
+        if let evalEvery { try positive(evalEvery, "--eval-every") }
         try positive(saveEvery, "--save-every")
         try positive(threads, "--threads")
         if let epochs { try positive(epochs, "--epochs") }

@@ -120,6 +120,7 @@ public final class TrainingRun {
         let options = trainer.state.options
         let totalSteps = Trainer.plannedSteps(options, stepsPerEpoch: trainer.streams.stepsPerEpoch)
         let timeBudget = options.timeBudgetSeconds ?? (totalSteps == nil ? TrainingOptions.defaultTimeBudgetSeconds : nil)
+        let evalEvery = options.evalEvery ?? options.automaticEvalEvery(validationSymbols: trainer.data.validation.count)
         OpenBLASRuntime.setThreads(options.threads)
         events(.started(TrainingStart(
             runDirectory: directory.path, resumedFromStep: resumedFrom, trainSymbols: trainer.data.train.count,
@@ -163,12 +164,12 @@ public final class TrainingRun {
             }
             events(.progress(snapshot(step: step, totalSteps: totalSteps, timeBudget: timeBudget, smoothed: smoothed,
                                       validation: lastValidation, speed: speed.rate, session: sessionSeconds())))
-            if step % options.evalEvery == 0 {
+            if step % evalEvery == 0 {
                 lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
             }
             if step % options.saveEvery == 0 { try save(events: events) }
         }
-        if trainer.state.step > startStep && trainer.state.step % options.evalEvery != 0, let smoothed = smoother.value {
+        if trainer.state.step > startStep && trainer.state.step % evalEvery != 0, let smoothed = smoother.value {
             lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
         }
         try save(events: events)
