@@ -54,6 +54,15 @@ public enum TextFile {
         return bytes
     }
 
+    /// The bytes of the text file at `path`: as ``read(atPath:)``, and also refused with
+    /// ``TextError/notText(path:reason:)`` when they are plainly binary or UTF-16 (see
+    /// `BinarySniffer`).
+    public static func readText(atPath path: String) throws(TextError) -> [UInt8] {
+        let bytes = try read(atPath: path)
+        try BinarySniffer.check(bytes, path: path)
+        return bytes
+    }
+
     private static func error(_ code: Int32, _ path: String) -> TextError {
         switch code {
         case ENOENT, ENOTDIR: return .fileNotFound(path: path)

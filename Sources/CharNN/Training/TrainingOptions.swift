@@ -54,8 +54,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try positive(steps, "--seq")
         try positive(evalEvery, "--eval-every")
         try positive(saveEvery, "--save-every")
-        try positive(threads, "--threads")
-        if let epochs { try positive(epochs, "--epochs") }
+        guard (1...256).contains(threads) else { throw .invalidOption("--threads must be between 1 and 256, got \(threads)") }
+        if let epochs {
+            // Epochs are multiplied by the steps per epoch; a bound keeps that product in range.
+            guard (1...1_000_000).contains(epochs) else { throw .invalidOption("--epochs must be between 1 and 1000000, got \(epochs)") }
+        }
         if let maxSteps { try positive(maxSteps, "--steps") }
         guard dropout >= 0 && dropout < 1 else { throw .invalidOption("--dropout must be in [0, 1), got \(dropout)") }
         guard learningRate.isFinite && learningRate > 0 && learningRate <= 10 else {

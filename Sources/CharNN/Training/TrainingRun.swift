@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a training run reports while it works; the CLI turns these into the progress line.
 public enum TrainingEvent: Sendable {
     /// The run is set up and about to take its first step.
@@ -54,6 +58,12 @@ public final class TrainingRun {
     private var trainPoints: [(step: Int, loss: Double)] = []
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
+    /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
+    public private(set) var lock: RunLock?
+    /// The directory's device and inode at the start, to notice it being deleted or replaced.
+    private let directoryIdentity: [UInt64]?
+    /// The step of the newest checkpoint on disk, named when a later save fails.
+    private var savedStep: Int?
 
     /// Ill-formed UTF-8 sequences replaced by U+FFFD while reading the corpus (with `replaceInvalid`).
     public let replacedSequences: Int
@@ -65,7 +75,7 @@ public final class TrainingRun {
     public convenience init(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
                             directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
         try options.validate()
-        try directory.prepare(mode)
+        let lock = try directory.prepare(mode)
         let fileName = URL(fileURLWithPath: corpusPath).lastPathComponent
         if mode == .resume {
             let checkpoint = try Checkpoint.load(from: directory.latest)
@@ -75,23 +85,44 @@ public final class TrainingRun {
             let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
             let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
                                     validationFraction: saved.options.validationFraction, fileName: fileName)
+            try Self.checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: corpusPath)
             try self.init(data: data, options: options, directory: directory, resuming: checkpoint,
-                          replacedSequences: encoding.replacedSequences)
+                          replacedSequences: encoding.replacedSequences, lock: lock)
         } else {
             let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
             let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                     validationFraction: options.validationFraction, fileName: fileName)
+            try Self.checkUsable(data, batch: options.batch, steps: options.steps, path: corpusPath)
             try self.init(data: data, options: options, directory: directory, resuming: nil,
-                          replacedSequences: corpus.replacedSequences)
+                          replacedSequences: corpus.replacedSequences, lock: lock)
+        }
+    }
+
+    /// Refuses, naming the file, a corpus with nothing to learn or too little for one batch.
+    static func checkUsable(_ data: TrainingData, batch: Int, steps: Int, path: String) throws(TrainingError) {
+        let symbols = data.tokenizer.vocabulary.symbols
+        let total = data.train.count + data.validation.count
+        if total == 0 { throw .unusableCorpus(path: path, problem: "the file holds no text; there is nothing to learn from") }
+        if symbols.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) {
+            throw .unusableCorpus(path: path, problem: "the file holds only whitespace (\(total) symbols); there is nothing to learn from")
+        }
+        // BatchStreams' own condition: B streams of at least T + 1 symbols.
+        let n = data.train.count
+        if n == 0 || (n - 1) / batch < steps {
+            throw .unusableCorpus(path: path, problem: TrainingError.corpusTooSmall(symbols: n, batch: batch, steps: steps).description)
         }
     }
 
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
-    /// must have been prepared (``RunDirectory/prepare(_:)``).
+    /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
+    /// the run hold it until the run is freed.
     public init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
-                replacedSequences: Int = 0) throws {
+                replacedSequences: Int = 0, lock: RunLock? = nil) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences
+        self.lock = lock
+        directoryIdentity = Self.identity(of: directory.path)
+        savedStep = checkpoint?.training?.step
         let logURL = URL(fileURLWithPath: directory.log)
         if let checkpoint {
             trainer = try Trainer(data: data, resuming: checkpoint)
@@ -199,6 +230,7 @@ public final class TrainingRun {
 
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
     private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> Double? {
+        try ensureDirectoryIntact()
         let validation = try trainer.evaluate()
         let isBest = validation.map { trainer.recordValidation($0) } ?? false
         let step = trainer.state.step
@@ -209,19 +241,58 @@ public final class TrainingRun {
         try log.append(record)
         trainPoints.append((step, trainLoss))
         if let validation { validationPoints.append((step, validation)) }
-        try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
-                           title: "charnn · \(trainer.data.fingerprint.fileName)")
-        if isBest {
-            try trainer.checkpoint().write(to: directory.best)
-            events(.saved(path: directory.best))
+        do {
+            try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
+                               title: "charnn · \(trainer.data.fingerprint.fileName)")
+            if isBest {
+                try trainer.checkpoint().write(to: directory.best)
+                events(.saved(path: directory.best))
+            }
+        } catch let error as FileWriteError {
+            throw TrainingError.saveFailed(error, keptStep: savedStep)
         }
         events(.evaluated(record, isBest: isBest))
         return validation
     }
 
     private func save(events: (TrainingEvent) -> Void) throws {
-        try trainer.checkpoint().write(to: directory.latest)
+        try ensureDirectoryIntact()
+        do { try trainer.checkpoint().write(to: directory.latest) } catch {
+            // AtomicFile left the previous checkpoint in place.
+            throw TrainingError.saveFailed(error, keptStep: savedStep)
+        }
+        savedStep = trainer.state.step
         events(.saved(path: directory.latest))
+    }
+
+    /// Before writing: if the run directory was deleted or replaced (`rm -rf` by mistake, a
+    /// cleanup job), recreates it, saves the model there so no training is lost, and stops with
+    /// ``TrainingError/runDirectoryVanished(path:step:)``: the log and plot in memory are partial,
+    /// so carrying on silently would leave a run that looks whole but is not.
+    private func ensureDirectoryIntact() throws {
+        guard let expected = directoryIdentity else { return }
+        if Self.identity(of: directory.path) == expected && (lock?.isIntact ?? true) { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError.invalidOption("--out: \(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
+        }
+        if lock != nil {
+            lock?.release()
+            // Throws runInUse if another run has taken the directory over meanwhile: then it is
+            // not ours to write into.
+            lock = try RunLock.acquire(directory: directory.path)
+        }
+        do { try trainer.checkpoint().write(to: directory.latest) } catch {
+            throw TrainingError.saveFailed(error, keptStep: nil)
+        }
+        throw TrainingError.runDirectoryVanished(path: directory.path, step: trainer.state.step)
+    }
+
+    private static func identity(of path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 }
 
