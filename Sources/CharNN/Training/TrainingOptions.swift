@@ -73,8 +73,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw .invalidOption("--time must be a positive duration")
         }
         // Guard against sizes whose buffers could not be allocated on any machine.
+        guard hiddenSize <= 16_384 else { throw .invalidOption("--hidden must be at most 16384, got \(hiddenSize)") }
+        guard embeddingSize <= 16_384 else { throw .invalidOption("--embedding must be at most 16384, got \(embeddingSize)") }
+        guard layers <= 64 else { throw .invalidOption("--layers must be at most 64, got \(layers)") }
         let activations = Double(batch) * Double(steps) * Double(hiddenSize) * Double(layers) * 9
-        guard hiddenSize <= 16_384, embeddingSize <= 16_384, layers <= 64, activations < 4e9 else {
+        guard activations < 4e9 else {
             throw .invalidOption("--batch \(batch) --seq \(steps) --hidden \(hiddenSize) --layers \(layers) need more memory than any machine has; choose smaller sizes")
         }
     }
