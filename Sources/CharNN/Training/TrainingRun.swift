@@ -238,18 +238,21 @@ public final class TrainingRun {
             step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation,
             valBPC: validation.map { EvaluationRecord.bitsPerCharacter(nats: $0) }, learningRate: trainer.learningRate, charsPerSecond: speed,
             elapsedSeconds: trainer.state.elapsedSeconds)
-        try log.append(record)
         trainPoints.append((step, trainLoss))
         if let validation { validationPoints.append((step, validation)) }
         do {
+            try log.append(record)
             try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
                                title: "charnn · \(trainer.data.fingerprint.fileName)")
             if isBest {
                 try trainer.checkpoint().write(to: directory.best)
                 events(.saved(path: directory.best))
             }
-        } catch let error as FileWriteError {
-            throw TrainingError.saveFailed(error, keptStep: savedStep)
+        } catch {
+            // The directory may have gone between the check above and these writes.
+            try ensureDirectoryIntact()
+            if let error = error as? FileWriteError { throw TrainingError.saveFailed(error, keptStep: savedStep) }
+            throw error
         }
         events(.evaluated(record, isBest: isBest))
         return validation
@@ -258,6 +261,7 @@ public final class TrainingRun {
     private func save(events: (TrainingEvent) -> Void) throws {
         try ensureDirectoryIntact()
         do { try trainer.checkpoint().write(to: directory.latest) } catch {
+            try ensureDirectoryIntact()
             // AtomicFile left the previous checkpoint in place.
             throw TrainingError.saveFailed(error, keptStep: savedStep)
         }
@@ -272,6 +276,24 @@ public final class TrainingRun {
     private func ensureDirectoryIntact() throws {
         guard let expected = directoryIdentity else { return }
         if Self.identity(of: directory.path) == expected && (lock?.isIntact ?? true) { return }
+        // A recursive delete may still be under way and remove what is recreated here, so try a
+        // few times, a moment apart.
+        var attempt = 0
+        while true {
+            do {
+                try recreateAndSave()
+                break
+            } catch {
+                if let busy = error as? TrainingError, case .runInUse = busy { throw busy }
+                attempt += 1
+                if attempt == 5 { throw error }
+            }
+            usleep(200_000)
+        }
+        throw TrainingError.runDirectoryVanished(path: directory.path, step: trainer.state.step)
+    }
+
+    private func recreateAndSave() throws {
         do {
             try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         } catch {
@@ -286,7 +308,10 @@ public final class TrainingRun {
         do { try trainer.checkpoint().write(to: directory.latest) } catch {
             throw TrainingError.saveFailed(error, keptStep: nil)
         }
-        throw TrainingError.runDirectoryVanished(path: directory.path, step: trainer.state.step)
+        // Still there after the write: the deletion is over.
+        guard FileManager.default.fileExists(atPath: directory.latest) else {
+            throw TrainingError.invalidOption("--out: \(directory.path) keeps being deleted; cannot save into it")
+        }
     }
 
     private static func identity(of path: String) -> [UInt64]? {
