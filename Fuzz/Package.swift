@@ -18,7 +18,7 @@ let package = Package(
         .package(name: "charnn", path: ".."),
     ],
     targets: [
-        .target(name: "FuzzSupport"),
+        .target(name: "FuzzSupport", dependencies: [.product(name: "CharNN", package: "charnn")]),
         .executableTarget(
             name: "FuzzCheckpoint",
             dependencies: ["FuzzSupport", .product(name: "CharNN", package: "charnn")],
