@@ -61,4 +61,15 @@ struct CheckpointCLIRobustnessTests {
             #expect(!FileManager.default.fileExists(atPath: dir + "/run/" + RunLock.fileName))
         }
     }
+
+    @Test("inspect: exit 66 for a file it cannot read, 65 for a damaged one, with the report on stdout")
+    func inspectStatus() throws {
+        expectCleanFailure(try CharNNBinary.run(["inspect", "/nonexistent/x.safetensors"]), mentions: ["/nonexistent/x.safetensors", "no such file"], status: 66)
+        let dir = try temporaryDirectory("inspect-status")
+        let path = dir + "/text.safetensors"
+        try "plain text, long enough".write(toFile: path, atomically: true, encoding: .utf8)
+        let damaged = try CharNNBinary.run(["inspect", path])
+        expectCleanFailure(damaged, mentions: [path, "header length"], status: 65)
+        #expect(damaged.stdout.contains("file:"))
+    }
 }

@@ -55,3 +55,29 @@ struct PrimeRobustnessTests {
         expectCleanFailure(result, mentions: [path, "invalid UTF-8 at byte offset 4"], status: 65)
     }
 }
+
+/// Sampling options at the edge of their range behave as their limit, never as NaN.
+@Suite("Robustness: sampling at extreme temperatures")
+struct ExtremeTemperatureTests {
+    @Test("a temperature so small that 1/T overflows samples greedily instead of picking the last symbol")
+    func tinyTemperature() throws {
+        var rng = RandomGenerator(seed: 9)
+        for temperature in [1e-320, 1e-310, Double.leastNonzeroMagnitude] {
+            var picker = try SymbolPicker(options: SamplingOptions(temperature: temperature), vocabularySize: 50)
+            for _ in 0..<20 {
+                let logits = (0..<50).map { _ in Float(rng.nextUnitDouble() * 10 - 5) }
+                let chosen = logits.withUnsafeBufferPointer { picker.pick($0, rng: &rng) }
+                #expect(chosen == logits.withUnsafeBufferPointer { SymbolPicker.argmax($0) }, "T = \(temperature)")
+            }
+        }
+    }
+
+    @Test("a huge temperature samples every symbol")
+    func hugeTemperature() throws {
+        var rng = RandomGenerator(seed: 9)
+        var picker = try SymbolPicker(options: SamplingOptions(temperature: 1e300), vocabularySize: 8)
+        let logits: [Float] = [9, 0, 0, 0, 0, 0, 0, -9]
+        let seen = Set((0..<400).map { _ in logits.withUnsafeBufferPointer { picker.pick($0, rng: &rng) } })
+        #expect(seen == Set(0..<8))
+    }
+}
