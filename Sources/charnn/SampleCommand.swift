@@ -71,10 +71,18 @@ struct SampleCommand: ParsableCommand {
             var primeText = prime ?? ""
             if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
             let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-            if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
             OpenBLASRuntime.setThreads(threads ?? InferenceStep.recommendedThreads(for: loaded.model.config))
-            let sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
+            let sampler: Sampler
+            do {
+                sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
                                       prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count)
+            } catch let error as SamplingError {
+                // Name where the prime came from, as every other error names its file or option.
+                guard case .unknownPrimeSymbols = error else { throw error }
+                throw CLIError("\(primeFile ?? "--prime"): \(error)", exitCode: CLIError.dataError)
+            }
+            // Only now: a refused prime is then the one line on stderr.
+            if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
             if !sampler.droppedPrimeSymbols.isEmpty {
                 printDiagnostic("left out \(sampler.droppedPrimeSymbols.count) prime symbol(s) the model never saw", kind: "note")
             }
