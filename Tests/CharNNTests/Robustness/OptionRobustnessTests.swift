@@ -84,6 +84,7 @@ struct OptionRobustnessTests {
     @Test("--time in an unknown format says what is accepted", arguments: [
         ("1d", "unknown unit 'd'"), ("ten minutes", "use a number with s, m or h"), ("30m1h", "largest first"),
         ("1h30", "use a number with s, m or h"), ("", "empty duration"), ("1.2.3m", "use a number"), ("--5m", "greater than zero"),
+        ("0.0001", "shorter than the 1 ms minimum"),
     ])
     func badTime(text: String, reason: String) throws {
         let result = try CharNNBinary.run(["train", "/nonexistent.txt", "--time", text])
