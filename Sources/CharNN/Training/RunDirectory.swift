@@ -71,7 +71,15 @@ public struct RunDirectory: Sendable {
             throw error
         }
         removeStrayTemporaries()
+        lock.createdDirectory = !existed
         return lock
+    }
+
+    /// Releases `lock` for a run that never started, and removes the directory if `prepare`
+    /// created it and it is still empty.
+    public func abandon(_ lock: RunLock) {
+        lock.release()
+        if lock.createdDirectory { rmdir(path) }
     }
 
     /// Deletes `.<file>.tmp-<pid>` files that `AtomicFile` left when its process was killed

@@ -19,6 +19,9 @@ public final class RunLock {
     /// releasing it), or nil when the file was new or released cleanly.
     public let staleHolder: Int32?
     private var fd: Int32
+    /// True when ``RunDirectory/prepare(_:)`` created the directory for this lock, so abandoning
+    /// the run may remove it again.
+    var createdDirectory = false
 
     private init(path: String, fd: Int32, staleHolder: Int32?) {
         self.path = path

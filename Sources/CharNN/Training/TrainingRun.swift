@@ -76,6 +76,24 @@ public final class TrainingRun {
                             directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
         try options.validate()
         let lock = try directory.prepare(mode)
+        let input: (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
+        do {
+            input = try Self.readInput(corpusPath: corpusPath, textOptions: textOptions, options: options,
+                                       directory: directory, mode: mode)
+        } catch {
+            // A run that never started leaves no lock and no empty directory behind.
+            directory.abandon(lock)
+            throw error
+        }
+        try self.init(data: input.data, options: options, directory: directory, resuming: input.checkpoint,
+                      replacedSequences: input.replaced, lock: lock)
+    }
+
+    /// The tokenized corpus (and, resuming, the checkpoint whose vocabulary encoded it), checked usable.
+    private static func readInput(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
+                                  directory: RunDirectory, mode: RunDirectory.OpenMode) throws
+        -> (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
+    {
         let fileName = URL(fileURLWithPath: corpusPath).lastPathComponent
         if mode == .resume {
             let checkpoint = try Checkpoint.load(from: directory.latest)
@@ -85,17 +103,14 @@ public final class TrainingRun {
             let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
             let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
                                     validationFraction: saved.options.validationFraction, fileName: fileName)
-            try Self.checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: corpusPath)
-            try self.init(data: data, options: options, directory: directory, resuming: checkpoint,
-                          replacedSequences: encoding.replacedSequences, lock: lock)
-        } else {
-            let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
-            let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
-                                    validationFraction: options.validationFraction, fileName: fileName)
-            try Self.checkUsable(data, batch: options.batch, steps: options.steps, path: corpusPath)
-            try self.init(data: data, options: options, directory: directory, resuming: nil,
-                          replacedSequences: corpus.replacedSequences, lock: lock)
+            try checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: corpusPath)
+            return (data, checkpoint, encoding.replacedSequences)
         }
+        let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
+        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
+                                validationFraction: options.validationFraction, fileName: fileName)
+        try checkUsable(data, batch: options.batch, steps: options.steps, path: corpusPath)
+        return (data, nil, corpus.replacedSequences)
     }
 
     /// Refuses, naming the file, a corpus with nothing to learn or too little for one batch.
