@@ -121,6 +121,9 @@ struct TrainCommand: ParsableCommand {
             let run = try TrainingRun(
                 corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
                 mode: resume ? .resume : force ? .force : .fresh)
+            if !run.damagedLogLines.isEmpty {
+                printDiagnostic("\(run.directory.log): line(s) \(run.damagedLogLines.map(String.init).joined(separator: ", ")) could not be read; kept the other records and saved the original as \(run.directory.log).damaged", kind: "note")
+            }
             if let pid = run.lock?.staleHolder {
                 printDiagnostic("took over \(run.directory.lockFile), left by charnn process \(pid) which is no longer running", kind: "note")
             }

@@ -62,6 +62,9 @@ public final class TrainingRun {
     public private(set) var lock: RunLock?
     /// The directory's device and inode at the start, to notice it being deleted or replaced.
     private let directoryIdentity: [UInt64]?
+    /// Lines of `log.jsonl` that could not be read on resume (the original was kept as
+    /// `log.jsonl.damaged`, the readable records carried over); empty when the log was sound.
+    public private(set) var damagedLogLines: [Int] = []
     /// The step of the newest checkpoint on disk, named when a later save fails.
     private var savedStep: Int?
 
@@ -146,7 +149,20 @@ public final class TrainingRun {
             // Records written after the checkpoint (a crash between logging and saving) describe
             // steps that will be taken again: drop them, so the log holds each step once.
             let step = trainer.state.step
-            let kept = ((try? TrainingLog.read(url: logURL)) ?? []).filter { $0.step <= step }
+            var records: [EvaluationRecord] = []
+            if FileManager.default.fileExists(atPath: directory.log) {
+                do { records = try TrainingLog.read(url: logURL) } catch {
+                    // A damaged line must not cost the whole history: keep every record that
+                    // reads, and the original file beside the new one.
+                    let readable = TrainingLog.readSkippingDamage(url: logURL)
+                    records = readable.records
+                    if let original = FileManager.default.contents(atPath: directory.log) {
+                        try AtomicFile.write([UInt8](original), to: directory.log + ".damaged")
+                    }
+                    damagedLogLines = readable.damagedLines
+                }
+            }
+            let kept = records.filter { $0.step <= step }
             try AtomicFile.write(Array(try kept.map { try $0.jsonLine() + "\n" }.joined().utf8), to: directory.log)
             for record in kept {
                 trainPoints.append((record.step, record.trainLoss))

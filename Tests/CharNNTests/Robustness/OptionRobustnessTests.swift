@@ -100,4 +100,13 @@ struct OptionRobustnessTests {
         let help = try CharNNBinary.run(["train", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--save-every"))
     }
+
+    @Test("--out that is a file, or cannot be created, is named")
+    func badOut() throws {
+        let dir = try temporaryDirectory("out")
+        let corpus = try writeSmallCorpus(in: dir)
+        expectCleanFailure(try CharNNBinary.run(["train", corpus, "--out", corpus]), mentions: ["--out", corpus, "not a directory"], status: 64)
+        expectCleanFailure(try CharNNBinary.run(["train", corpus, "--out", "/proc/charnn-run"]), mentions: ["--out", "cannot create /proc/charnn-run"], status: 64)
+        #expect(try String(contentsOfFile: corpus, encoding: .utf8).hasPrefix("The quick"))
+    }
 }

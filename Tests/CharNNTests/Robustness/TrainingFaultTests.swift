@@ -111,4 +111,23 @@ struct TrainingFaultTests {
             + tinyTrainArguments)
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
+
+    @Test("a damaged log.jsonl on resume: readable records kept, the original saved beside it, a note")
+    func damagedLog() throws {
+        let dir = try temporaryDirectory("damaged-log")
+        let corpus = try trainTinyRun(in: dir, steps: 6)
+        let log = dir + "/run/log.jsonl"
+        var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)  // steps 2, 4, 6
+        lines[1] = "{\"step\": 4, garbage"
+        let damaged = lines.joined(separator: "\n") + "\n"
+        try damaged.write(toFile: log, atomically: true, encoding: .utf8)
+        let result = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "8", "--save-every", "2",
+                                           "--eval-every", "2"] + tinyTrainArguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("note: \(log): line(s) 2 could not be read; kept the other records and saved the original as \(log).damaged"),
+                "\(result.stderr)")
+        #expect(try String(contentsOfFile: log + ".damaged", encoding: .utf8) == damaged)
+        #expect(try TrainingLog.read(url: URL(fileURLWithPath: log)).map(\.step) == [2, 6, 8])
+    }
 }
