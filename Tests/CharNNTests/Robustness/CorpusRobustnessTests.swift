@@ -21,13 +21,15 @@ struct CorpusRobustnessTests {
         return path
     }
 
-    @Test("missing, a directory, or unreadable: exit 66 naming the file")
+    @Test("missing, a directory, a device, or unreadable: exit 66 naming the file")
     func unreadable() throws {
         try expectRefused("missing", mentions: ["no such file"], status: 66) { $0 + "/nope.txt" }
         try expectRefused("directory", mentions: ["is a directory"], status: 66) { dir in
             try FileManager.default.createDirectory(atPath: dir + "/folder.txt", withIntermediateDirectories: true)
             return dir + "/folder.txt"
         }
+        // A device would be read until memory runs out.
+        try expectRefused("device", mentions: ["it is a device, not a text file"], status: 66) { _ in "/dev/zero" }
         // Permission bits do not stop root, so as root use a file whose read fails in the kernel.
         if getuid() == 0 {
             try expectRefused("unreadable", mentions: ["cannot read file"], status: 66) { _ in "/proc/self/mem" }
