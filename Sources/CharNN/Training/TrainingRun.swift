@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// What a training run reports while it works; the CLI turns these into the progress line.
 public enum TrainingEvent: Sendable {
     /// The run is set up and about to take its first step.
@@ -59,9 +55,9 @@ public final class TrainingRun {
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
     /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
-    public private(set) var lock: RunLock?
-    /// The directory's device and inode at the start, to notice it being deleted or replaced.
-    private let directoryIdentity: [UInt64]?
+    public var lock: RunLock? { watch.lock }
+    /// Notices the directory being deleted or replaced mid-run.
+    private let watch: RunDirectoryWatch
     /// Lines of `log.jsonl` that could not be read on resume (the original was kept as
     /// `log.jsonl.damaged`, the readable records carried over); empty when the log was sound.
     public private(set) var damagedLogLines: [Int] = []
@@ -138,8 +134,7 @@ public final class TrainingRun {
                 replacedSequences: Int = 0, lock: RunLock? = nil) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences
-        self.lock = lock
-        directoryIdentity = Self.identity(of: directory.path)
+        watch = RunDirectoryWatch(directory: directory, lock: lock)
         savedStep = checkpoint?.training?.step
         let logURL = URL(fileURLWithPath: directory.log)
         if let checkpoint {
@@ -283,6 +278,10 @@ public final class TrainingRun {
             // The directory may have gone between the check above and these writes.
             try ensureDirectoryIntact()
             if let error = error as? FileWriteError { throw TrainingError.saveFailed(error, keptStep: savedStep) }
+            if case .system(let call, let path, let code)? = error as? TrainingLogError {
+                let failure = FileWriteError(path: path, reason: "\(call) failed: \(String(cString: strerror(code)))")
+                throw TrainingError.saveFailed(failure, keptStep: savedStep)
+            }
             throw error
         }
         events(.evaluated(record, isBest: isBest))
@@ -300,55 +299,10 @@ public final class TrainingRun {
         events(.saved(path: directory.latest))
     }
 
-    /// Before writing: if the run directory was deleted or replaced (`rm -rf` by mistake, a
-    /// cleanup job), recreates it, saves the model there so no training is lost, and stops with
-    /// ``TrainingError/runDirectoryVanished(path:step:)``: the log and plot in memory are partial,
-    /// so carrying on silently would leave a run that looks whole but is not.
+    /// Before writing: if the run directory was deleted or replaced, recreates it, saves the
+    /// model there and stops (see ``RunDirectoryWatch``).
     private func ensureDirectoryIntact() throws {
-        guard let expected = directoryIdentity else { return }
-        if Self.identity(of: directory.path) == expected && (lock?.isIntact ?? true) { return }
-        // A recursive delete may still be under way and remove what is recreated here, so try a
-        // few times, a moment apart.
-        var attempt = 0
-        while true {
-            do {
-                try recreateAndSave()
-                break
-            } catch {
-                if let busy = error as? TrainingError, case .runInUse = busy { throw busy }
-                attempt += 1
-                if attempt == 5 { throw error }
-            }
-            usleep(200_000)
-        }
-        throw TrainingError.runDirectoryVanished(path: directory.path, step: trainer.state.step)
-    }
-
-    private func recreateAndSave() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError.invalidOption("--out: \(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
-        }
-        if lock != nil {
-            lock?.release()
-            // Throws runInUse if another run has taken the directory over meanwhile: then it is
-            // not ours to write into.
-            lock = try RunLock.acquire(directory: directory.path)
-        }
-        do { try trainer.checkpoint().write(to: directory.latest) } catch {
-            throw TrainingError.saveFailed(error, keptStep: nil)
-        }
-        // Still there after the write: the deletion is over.
-        guard FileManager.default.fileExists(atPath: directory.latest) else {
-            throw TrainingError.invalidOption("--out: \(directory.path) keeps being deleted; cannot save into it")
-        }
-    }
-
-    private static func identity(of path: String) -> [UInt64]? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+        try watch.ensureIntact(step: trainer.state.step) { try trainer.checkpoint().write(to: directory.latest) }
     }
 }
 
