@@ -40,7 +40,14 @@ enum CheckpointSanity {
     }
 
     static func check(_ state: TrainingState, config: ModelConfig, path: String) throws(CheckpointError) {
-        do { try state.options.validate() } catch {
+        // The budget, cadence and thread count are this session's (a resume replaces them), so
+        // a checkpoint from before a limit was added stays loadable; everything else must pass
+        // the command line's own validation.
+        var lasting = state.options
+        let defaults = TrainingOptions()
+        (lasting.epochs, lasting.maxSteps, lasting.timeBudgetSeconds) = (nil, nil, nil)
+        (lasting.evalEvery, lasting.saveEvery, lasting.threads) = (defaults.evalEvery, defaults.saveEvery, defaults.threads)
+        do { try lasting.validate() } catch {
             throw .invalid(path: path, reason: "stored training options: \(error.description)")
         }
         let options = state.options

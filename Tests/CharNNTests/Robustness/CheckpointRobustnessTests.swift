@@ -198,6 +198,18 @@ struct CheckpointRobustnessTests {
         expectInvalid(options, "stored training options")
     }
 
+    @Test("stored session options beyond today's limits (threads, epochs) do not make a checkpoint unloadable")
+    func oldSessionOptions() throws {
+        let bytes = try Self.resealed(Self.bytes()) { file in
+            var training = file.metadata["training"]!
+            training = training.replacingOccurrences(of: #""threads":2"#, with: #""threads":1000"#)
+            training = training.replacingOccurrences(of: #""evalEvery":250"#, with: #""evalEvery":0,"epochs":2000000000"#)
+            file.metadata["training"] = training
+        }
+        let loaded = try Checkpoint(bytes: bytes)
+        #expect(loaded.training?.options.threads == 1000 && loaded.training?.options.epochs == 2_000_000_000)
+    }
+
     @Test("a future format version, a foreign safetensors file and non-checkpoints are told apart")
     func foreign() throws {
         let future = try Self.resealed(Self.bytes()) { $0.metadata["format_version"] = "3" }
