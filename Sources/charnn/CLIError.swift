@@ -27,6 +27,10 @@ struct CLIError: Error, CustomStringConvertible {
     static let dataError: Int32 = 65
     /// An input file was missing or unreadable, EX_NOINPUT.
     static let noInput: Int32 = 66
+    /// Writing failed (a full disk, a vanished directory), EX_IOERR.
+    static let ioError: Int32 = 74
+    /// Busy: another process holds the run directory, EX_TEMPFAIL.
+    static let busy: Int32 = 75
 
     init(_ message: String, exitCode: Int32 = CLIError.failure) {
         self.message = message
@@ -42,8 +46,22 @@ struct CLIError: Error, CustomStringConvertible {
             self.init(error.description, exitCode: Self.noInput)
         case .invalidMinCount:
             self.init(error.description, exitCode: Self.usage)
-        case .symbolsNotInVocabulary, .invalidVocabulary:
+        case .symbolsNotInVocabulary, .invalidVocabulary, .notText:
             self.init(error.description, exitCode: Self.dataError)
+        }
+    }
+}
+
+extension CLIError {
+    /// The CLI's exit status for a training error; the message is the error's own line.
+    init(_ error: TrainingError) {
+        switch error {
+        case .invalidOption: self.init(error.description, exitCode: Self.usage)
+        case .unusableCorpus, .corpusTooSmall, .incompatibleResume: self.init(error.description, exitCode: Self.dataError)
+        case .noCheckpointToResume: self.init(error.description, exitCode: Self.noInput)
+        case .saveFailed, .runDirectoryVanished: self.init(error.description, exitCode: Self.ioError)
+        case .runInUse: self.init(error.description, exitCode: Self.busy)
+        case .nonFiniteLoss, .runDirectoryExists: self.init(error.description, exitCode: Self.failure)
         }
     }
 }
@@ -66,6 +84,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
         printDiagnostic(error.message)
         throw ExitCode(error.exitCode)
     } catch let error as TextError {
+        let cli = CLIError(error)
+        printDiagnostic(cli.message)
+        throw ExitCode(cli.exitCode)
+    } catch let error as TrainingError {
         let cli = CLIError(error)
         printDiagnostic(cli.message)
         throw ExitCode(cli.exitCode)

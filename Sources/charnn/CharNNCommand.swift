@@ -7,7 +7,12 @@ import CharNN
 enum Entry {
     static func main() {
         OpenBLASRuntime.reexecWithPreferredEnvironmentIfNeeded(arguments: CommandLine.arguments)
-        CharNNCommand.main()
+        do {
+            var command = try CharNNCommand.parseAsRoot()
+            try command.run()
+        } catch {
+            CharNNCommand.exitReporting(error)
+        }
     }
 }
 
@@ -22,4 +27,17 @@ struct CharNNCommand: ParsableCommand {
         version: charnnVersion,
         subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self, BenchCommand.self]
     )
+
+    /// Exits for `error`. Help, `--version` and errors a subcommand already reported keep
+    /// ArgumentParser's handling; a usage mistake becomes one line, `charnn: error: <what>`,
+    /// like every other charnn error, instead of ArgumentParser's message plus usage block.
+    static func exitReporting(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if error is ExitCode || code == .success { exit(withError: error) }
+        let subcommand = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }
+            .flatMap { name in configuration.subcommands.first { $0._commandName == name }?._commandName }
+        let help = subcommand.map { "charnn \($0) --help" } ?? "charnn --help"
+        printDiagnostic("\(message(for: error)) (see \(help))")
+        exit(withError: ExitCode(code.rawValue == 0 ? CLIError.usage : code.rawValue))
+    }
 }

@@ -16,7 +16,11 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let info = try CheckpointInfo.inspect(path: checkpoint)
+            let info: CheckpointInfo
+            do { info = try CheckpointInfo.inspect(path: checkpoint) } catch {
+                // As the discussion above promises: a file that cannot be read at all is 66.
+                throw CLIError("\(error)", exitCode: CLIError.noInput)
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

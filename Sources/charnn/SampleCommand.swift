@@ -19,35 +19,35 @@ struct SampleCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The checkpoint to generate from (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The checkpoint to generate from (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
-    @Option(help: ArgumentHelp("Below 1 makes the text safer and more repetitive, above 1 more surprising; must be above 0 (default: 1.0).", valueName: "t"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Below 1 makes the text safer and more repetitive, above 1 more surprising; must be above 0 (default: 1.0).", valueName: "t"))
     var temperature: Double?
-    @Option(name: .customLong("top-k"), help: ArgumentHelp("Choose only among the K most likely symbols.", valueName: "k"))
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: ArgumentHelp("Choose only among the K most likely symbols.", valueName: "k"))
     var topK: Int?
-    @Option(name: .customLong("top-p"), help: ArgumentHelp("Choose only among the most likely symbols whose probabilities add up to P, in (0, 1].", valueName: "p"))
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: ArgumentHelp("Choose only among the most likely symbols whose probabilities add up to P, in (0, 1].", valueName: "p"))
     var topP: Double?
     @Flag(help: "Always take the most likely symbol (greedy). Conflicts with --temperature, --top-k and --top-p.")
     var argmax = false
-    @Option(help: ArgumentHelp("Symbols to generate per sample, in the model's unit (default: 1000).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols to generate per sample, in the model's unit (default: 1000).", valueName: "n"))
     var length = 1000
-    @Option(help: ArgumentHelp("Text to start from; it is fed through the model first and printed unless --no-echo.", valueName: "text"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Text to start from; it is fed through the model first and printed unless --no-echo.", valueName: "text"))
     var prime: String?
-    @Option(name: .customLong("prime-file"), help: ArgumentHelp("Read the prime text from a UTF-8 file.", valueName: "file"))
+    @Option(name: .customLong("prime-file"), parsing: .unconditional, help: ArgumentHelp("Read the prime text from a UTF-8 file.", valueName: "file"))
     var primeFile: String?
     @Flag(name: .customLong("no-echo"), help: "Do not print the prime text before the generated text.")
     var noEcho = false
     @Flag(name: .customLong("skip-unknown"), help: "Leave out prime symbols the model never saw, instead of stopping with an error.")
     var skipUnknown = false
-    @Option(help: ArgumentHelp("Random seed; with none, one is chosen and printed on standard error so the run can be repeated.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Random seed; with none, one is chosen and printed on standard error so the run can be repeated.", valueName: "n"))
     var seed: UInt64?
-    @Option(help: ArgumentHelp("Independent samples to generate together (default: 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Independent samples to generate together (default: 1).", valueName: "n"))
     var count = 1
-    @Option(help: ArgumentHelp("Printed between samples when --count is above 1 (default: a blank line).", valueName: "text"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Printed between samples when --count is above 1 (default: a blank line).", valueName: "text"))
     var separator = "\n\n"
-    @Option(help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
     var stop: String?
-    @Option(help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 for models with 256 or more units, else 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 for models with 256 or more units, else 1).", valueName: "n"))
     var threads: Int?
 
     func validate() throws {
@@ -72,12 +72,20 @@ struct SampleCommand: ParsableCommand {
             var primeText = prime ?? ""
             if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
             let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-            if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
             let threads = self.threads ?? InferenceStep.recommendedThreads(for: loaded.model.config)
             OpenBLASRuntime.setThreads(threads)
-            let sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
+            let sampler: Sampler
+            do {
+                sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
                                       prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count,
                                       threads: threads)
+            } catch let error as SamplingError {
+                // Name where the prime came from, as every other error names its file or option.
+                guard case .unknownPrimeSymbols = error else { throw error }
+                throw CLIError("\(primeFile ?? "--prime"): \(error)", exitCode: CLIError.dataError)
+            }
+            // Only now: a refused prime is then the one line on stderr.
+            if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
             if !sampler.droppedPrimeSymbols.isEmpty {
                 printDiagnostic("left out \(sampler.droppedPrimeSymbols.count) prime symbol(s) the model never saw", kind: "note")
             }

@@ -33,46 +33,46 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Text") var text: TextArguments
 
-    @Option(help: ArgumentHelp("Stacked LSTM layers (default: \(defaults.layers)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stacked LSTM layers (default: \(defaults.layers)).", valueName: "n"))
     var layers: Int?
-    @Option(help: ArgumentHelp("Units in each LSTM layer; more learn more but train slower (default: \(defaults.hiddenSize)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Units in each LSTM layer; more learn more but train slower (default: \(defaults.hiddenSize)).", valueName: "n"))
     var hidden: Int?
-    @Option(help: ArgumentHelp("Size of each symbol's embedding vector (default: \(defaults.embeddingSize)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Size of each symbol's embedding vector (default: \(defaults.embeddingSize)).", valueName: "n"))
     var embedding: Int?
-    @Option(help: ArgumentHelp("Fraction of LSTM outputs zeroed at random during training, against overfitting; 0 to 0.9 (default: \(defaults.dropout)).", valueName: "p"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fraction of LSTM outputs zeroed at random during training, against overfitting; 0 to 0.9 (default: \(defaults.dropout)).", valueName: "p"))
     var dropout: Float?
-    @Option(help: ArgumentHelp("Parallel streams read side by side through the text (default: \(defaults.batch)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel streams read side by side through the text (default: \(defaults.batch)).", valueName: "n"))
     var batch: Int?
-    @Option(help: ArgumentHelp("Symbols per stream per step; gradients flow back this far (default: \(defaults.steps)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per stream per step; gradients flow back this far (default: \(defaults.steps)).", valueName: "n"))
     var seq: Int?
-    @Option(help: ArgumentHelp("Adam learning rate (default: \(defaults.learningRate)).", valueName: "rate"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Adam learning rate (default: \(defaults.learningRate)).", valueName: "rate"))
     var lr: Double?
-    @Option(name: .customLong("lr-schedule"), help: ArgumentHelp("constant, or cosine: decay to a tenth of --lr by the end of the budget (default: \(defaults.schedule.rawValue)).", valueName: "schedule"))
+    @Option(name: .customLong("lr-schedule"), parsing: .unconditional, help: ArgumentHelp("constant, or cosine: decay to a tenth of --lr by the end of the budget (default: \(defaults.schedule.rawValue)).", valueName: "schedule"))
     var lrSchedule: LearningRateSchedule?
-    @Option(name: .customLong("warmup-steps"), help: ArgumentHelp("Steps over which the learning rate ramps up from 0 (default: \(defaults.warmupSteps)).", valueName: "n"))
+    @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: ArgumentHelp("Steps over which the learning rate ramps up from 0 (default: \(defaults.warmupSteps)).", valueName: "n"))
     var warmupSteps: Int?
-    @Option(help: ArgumentHelp("Largest allowed gradient norm; larger gradients are scaled down to it (default: \(defaults.clip)).", valueName: "norm"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest allowed gradient norm; larger gradients are scaled down to it (default: \(defaults.clip)).", valueName: "norm"))
     var clip: Float?
 
-    @Option(help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
     var epochs: Int?
-    @Option(help: ArgumentHelp("Stop at step N of the run (with --resume, continue up to step N).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop at step N of the run (with --resume, continue up to step N).", valueName: "n"))
     var steps: Int?
-    @Option(help: ArgumentHelp("Stop after this much wall-clock time in this session, e.g. 90s, 10m, 2h, 1h30m.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this much wall-clock time in this session, e.g. 90s, 10m, 2h, 1h30m.", valueName: "duration"))
     var time: String?
 
-    @Option(name: .customLong("val-frac"), help: ArgumentHelp("Fraction of the text, taken from its end, held out for validation; 0 to 0.5 (default: \(defaults.validationFraction)).", valueName: "fraction"))
+    @Option(name: .customLong("val-frac"), parsing: .unconditional, help: ArgumentHelp("Fraction of the text, taken from its end, held out for validation; 0 to 0.5 (default: \(defaults.validationFraction)).", valueName: "fraction"))
     var valFrac: Double?
-    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: every 250 steps, or less often when the validation text is so long that scoring it would take over a tenth of the time).", valueName: "n"))
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: every 250 steps, or less often when the validation text is so long that scoring it would take over a tenth of the time).", valueName: "n"))
     var evalEvery: Int?
-    @Option(name: .customLong("save-every"), help: ArgumentHelp("Write latest.safetensors every N steps, and at the end (default: \(defaults.saveEvery)).", valueName: "n"))
+    @Option(name: .customLong("save-every"), parsing: .unconditional, help: ArgumentHelp("Write latest.safetensors every N steps, and at the end (default: \(defaults.saveEvery)).", valueName: "n"))
     var saveEvery: Int?
-    @Option(help: ArgumentHelp("Seed for weights and dropout; the same seed and --threads give the same model (default: \(defaults.seed)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed for weights and dropout; the same seed and --threads give the same model (default: \(defaults.seed)).", valueName: "n"))
     var seed: UInt64?
-    @Option(help: ArgumentHelp("CPU threads for matrix products (default: \(defaults.threads)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads for matrix products (default: \(defaults.threads)).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Directory for this run's files (default: checkpoints/<corpus file name without extension>).", valueName: "dir"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Directory for this run's files (default: checkpoints/<corpus file name without extension>).", valueName: "dir"))
     var out: String?
     @Flag(help: "Continue the run in the output directory from its latest.safetensors. The model and batch shape come from the checkpoint; the budget, --eval-every, --save-every and --threads from this command.")
     var resume = false
@@ -121,6 +121,12 @@ struct TrainCommand: ParsableCommand {
             let run = try TrainingRun(
                 corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
                 mode: resume ? .resume : force ? .force : .fresh)
+            if !run.damagedLogLines.isEmpty {
+                printDiagnostic("\(run.directory.log): line(s) \(run.damagedLogLines.map(String.init).joined(separator: ", ")) could not be read; kept the other records and saved the original as \(run.directory.log).damaged", kind: "note")
+            }
+            if let pid = run.lock?.staleHolder {
+                printDiagnostic("took over \(run.directory.lockFile), left by charnn process \(pid) which is no longer running", kind: "note")
+            }
             // Installed only now: until the first step there is nothing to save, so Ctrl-C may just end it.
             let signals = StopSignals.install()
             if run.replacedSequences > 0 {

@@ -44,8 +44,9 @@ struct CheckpointTests {
         #expect(names.contains("lstm.weight_hh_l1") && names.contains("head.bias"))
         #expect(names.contains("optimizer.exp_avg.lstm.weight_ih_l0") && names.contains("optimizer.exp_avg_sq.head.weight"))
         #expect(names.contains("training.state_h"))
-        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "1")
+        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "2")
         #expect(file.metadata["tensor_crc32c"]?.count == 8)
+        #expect(file.metadata[MetadataChecksum.key] == MetadataChecksum.compute(file.metadata))
     }
 
     @Test("a flipped bit in the tensor data fails the checksum")
@@ -89,10 +90,8 @@ struct CheckpointTests {
         var wrong = try SafeTensorsFile(bytes: try Self.fullCheckpoint().serialized())
         let index = try #require(wrong.tensors.firstIndex { $0.name == "head.bias" })
         wrong.tensors[index].tensor = .init([Float](repeating: 0, count: 3), shape: [3])
-        var crc = CRC32C()
-        for (_, t) in wrong.tensors { crc.update(t.bytes) }
-        wrong.metadata["tensor_crc32c"] = String(format: "%08x", crc.value)
-        #expect { try Checkpoint(bytes: wrong.serialized(), path: "p") } throws: { error in
+        wrong.metadata["tensor_crc32c"] = MetadataChecksum.tensorChecksum(wrong.tensors)
+        #expect { try Checkpoint(bytes: SafeTensorsFile(tensors: wrong.tensors, metadata: MetadataChecksum.sealed(wrong.metadata)).serialized(), path: "p") } throws: { error in
             guard case CheckpointError.invalid(path: "p", let reason) = error else { return false }
             return reason.contains("head.bias")
         }

@@ -40,8 +40,10 @@ struct InteropTests {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "numpy_forward.py failed")
-        struct Output: Decodable { var logits: [[Double]] }
-        let theirs = try JSONDecoder().decode(Output.self, from: data).logits.flatMap { $0 }
+        struct Output: Decodable { var logits: [[Double]]; var metadata_checksum_ok: Bool }
+        let output = try JSONDecoder().decode(Output.self, from: data)
+        #expect(output.metadata_checksum_ok, "Python's metadata_crc32c (docs/checkpoint-format.md) disagrees with charnn's")
+        let theirs = output.logits.flatMap { $0 }
         try #require(theirs.count == ours.count)
         let worst = zip(ours, theirs).map { abs(Double($0) - $1) / max(abs($1), 1) }.max() ?? 0
         print("interop: \(tokens.count) steps × \(checkpoint.model.config.vocabularySize) logits, largest difference \(worst)")

@@ -6,7 +6,9 @@ Usage: numpy_forward.py CHECKPOINT TOKEN_ID [TOKEN_ID ...]
 Reads the file with the `safetensors` package (any safetensors reader works), rebuilds
 embedding -> stacked LSTM -> linear head from the PyTorch state_dict names and the model config in
 `__metadata__`, feeds the token ids as one stream from a zero state, and prints the logits of every
-step as JSON: {"logits": [[...V floats...], ...]}. charnn's Swift test compares them with its own.
+step as JSON: {"logits": [[...V floats...], ...], "metadata_checksum_ok": true}. charnn's Swift
+test compares them with its own, and checks that the metadata checksum recipe of
+docs/checkpoint-format.md, computed here independently, matches the file's `metadata_crc32c`.
 """
 import json
 import sys
@@ -17,6 +19,21 @@ from safetensors import safe_open
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit: the metadata is small."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def metadata_checksum(meta):
+    payload = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in sorted(meta.items()) if k != "metadata_crc32c")
+    return "%08x" % crc32c(payload)
 
 
 def main():
@@ -40,7 +57,7 @@ def main():
             h[k] = sigmoid(o) * np.tanh(c[k])
             x = h[k]
         out.append((w["head.weight"] @ x + w["head.bias"]).tolist())
-    json.dump({"logits": out}, sys.stdout)
+    json.dump({"logits": out, "metadata_checksum_ok": metadata_checksum(meta) == meta.get("metadata_crc32c")}, sys.stdout)
 
 
 if __name__ == "__main__":

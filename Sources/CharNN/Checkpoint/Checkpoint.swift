@@ -4,10 +4,12 @@ import Foundation
 /// `state_dict` names (plus, in a full checkpoint, Adam's moments under `optimizer.` and the carried
 /// hidden state under `training.`), and whose `__metadata__` holds the format version, the model
 /// config, the tokenizer with its vocabulary, the training state and a CRC-32C of all tensor
-/// bytes. docs/checkpoint-format.md describes it field by field.
+/// bytes, and (from format version 2) a CRC-32C of the metadata itself. docs/checkpoint-format.md
+/// describes it field by field.
 public struct Checkpoint: Sendable {
     public static let formatName = "charnn.checkpoint"
-    public static let formatVersion = 1
+    /// Version 2 added `metadata_crc32c`; version 1 files (without it) still load.
+    public static let formatVersion = 2
 
     public var model: CharModel
     public var tokenizer: Tokenizer
@@ -79,10 +81,8 @@ extension Checkpoint {
             tensors.append(("training.state_h", .init(state.h, shape: shape)))
             tensors.append(("training.state_c", .init(state.c, shape: shape)))
         }
-        var crc = CRC32C()
-        for (_, tensor) in tensors { crc.update(tensor.bytes) }
-        metadata["tensor_crc32c"] = String(format: "%08x", crc.value)
-        return SafeTensorsFile(tensors: tensors, metadata: metadata).serialized()
+        metadata["tensor_crc32c"] = MetadataChecksum.tensorChecksum(tensors)
+        return SafeTensorsFile(tensors: tensors, metadata: MetadataChecksum.sealed(metadata)).serialized()
     }
 
     /// Writes the checkpoint atomically: the path holds the old file or the whole new one.

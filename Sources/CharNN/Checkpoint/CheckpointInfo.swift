@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What `charnn inspect` reports about a checkpoint file. Built even from a damaged file, as far
 /// as its header can be read, so the report can say exactly what is wrong.
 public struct CheckpointInfo: Sendable, Codable {
@@ -27,18 +31,20 @@ public struct CheckpointInfo: Sendable, Codable {
 
     /// Reads `path` and reports on it; throws only if the file cannot be read at all.
     public static func inspect(path: String) throws(CheckpointError) -> CheckpointInfo {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadable(path: path, reason: "no such file")
+        let bytes: [UInt8]
+        do { bytes = try CheckpointFileReader.read(path) } catch {
+            // A header length that does not fit is a finding about the file, not a read failure.
+            guard case .notSafeTensors(_, let reason) = error else { throw error }
+            var info = CheckpointInfo(path: path, fileBytes: 0, vocabularyPreview: [], checksumMatches: false)
+            var size = stat()
+            if stat(path, &size) == 0 { info.fileBytes = Int(size.st_size) }
+            info.problem = CheckpointError.notSafeTensors(path: path, reason: reason).description
+            return info
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: isDirectory.boolValue ? "it is a directory" : "permission denied or I/O error")
-        }
-        let bytes = [UInt8](data)
         var info = CheckpointInfo(path: path, fileBytes: bytes.count, vocabularyPreview: [], checksumMatches: false)
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(bytes: bytes) } catch {
-            info.problem = error.description
+            info.problem = CheckpointError.notSafeTensors(path: path, reason: error.description).description
             return info
         }
         let meta = file.metadata

@@ -7,6 +7,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case notCharNN(path: String)
     case unsupportedVersion(path: String, version: String)
     case checksumMismatch(path: String, stored: String, computed: String)
+    /// The header's metadata does not match its `metadata_crc32c` (format version 2 on).
+    case metadataChecksumMismatch(path: String, stored: String, computed: String)
     case invalid(path: String, reason: String)
 
     public var description: String {
@@ -19,24 +21,19 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "\(path): checkpoint format version \(version) is newer than this charnn reads (\(Checkpoint.formatVersion)); upgrade charnn"
         case .checksumMismatch(let path, let stored, let computed):
             "\(path): checksum mismatch (stored \(stored), computed \(computed)); the file is damaged"
+        case .metadataChecksumMismatch(let path, let stored, let computed):
+            "\(path): header checksum mismatch (stored \(stored), computed \(computed)); the file's metadata is damaged"
         case .invalid(let path, let reason): "\(path): damaged or inconsistent checkpoint: \(reason)"
         }
     }
 }
 
 extension Checkpoint {
-    /// Reads and fully verifies a checkpoint file.
+    /// Reads and fully verifies a checkpoint file. The header length is checked against the
+    /// file's size before the rest is read, so a file that is not a checkpoint (a video, a disk
+    /// image) is refused after reading 8 bytes.
     public static func load(from path: String) throws(CheckpointError) -> Checkpoint {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadable(path: path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw .unreadable(path: path, reason: "it is a directory") }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: "permission denied or I/O error")
-        }
-        return try Checkpoint(bytes: [UInt8](data), path: path)
+        try Checkpoint(bytes: try CheckpointFileReader.read(path), path: path)
     }
 
     /// Parses and verifies checkpoint bytes; `path` only labels the errors.
@@ -49,10 +46,15 @@ extension Checkpoint {
             throw .invalid(path: path, reason: "missing format_version")
         }
         guard version <= Self.formatVersion, version >= 1 else { throw .unsupportedVersion(path: path, version: versionText) }
+        // Version 1 predates the metadata checksum; from version 2 on it is required, so a bit
+        // flip in its key cannot turn the check off.
+        if version >= 2 {
+            guard let stored = meta[MetadataChecksum.key] else { throw .invalid(path: path, reason: "missing \(MetadataChecksum.key)") }
+            let computed = MetadataChecksum.compute(meta)
+            guard stored == computed else { throw .metadataChecksumMismatch(path: path, stored: stored, computed: computed) }
+        }
 
-        var crc = CRC32C()
-        for (_, tensor) in file.tensors { crc.update(tensor.bytes) }
-        let computed = String(format: "%08x", crc.value)
+        let computed = MetadataChecksum.tensorChecksum(file.tensors)
         guard let stored = meta["tensor_crc32c"] else { throw .invalid(path: path, reason: "missing tensor_crc32c") }
         guard stored == computed else { throw .checksumMismatch(path: path, stored: stored, computed: computed) }
 
@@ -62,15 +64,18 @@ extension Checkpoint {
                 throw .invalid(path: path, reason: "metadata \(key) is malformed")
             }
         }
-        let stored_ = try decode(StoredModelConfig.self, "model")
+        let storedConfig = try decode(StoredModelConfig.self, "model")
         let config = ModelConfig(
-            vocabularySize: stored_.vocab_size, embeddingSize: stored_.embedding_size,
-            hiddenSize: stored_.hidden_size, layers: stored_.num_layers, dropout: stored_.dropout)
+            vocabularySize: storedConfig.vocab_size, embeddingSize: storedConfig.embedding_size,
+            hiddenSize: storedConfig.hidden_size, layers: storedConfig.num_layers, dropout: storedConfig.dropout)
         do { try config.validate() } catch { throw .invalid(path: path, reason: error.description) }
         let tokenizer = try decode(Tokenizer.self, "tokenizer")
         guard tokenizer.vocabulary.count == config.vocabularySize else {
             throw .invalid(path: path, reason: "vocabulary has \(tokenizer.vocabulary.count) symbols but the model expects \(config.vocabularySize)")
         }
+        // Sizes from the header must fit the bytes actually present before anything is
+        // allocated for them: a damaged config could otherwise ask for terabytes.
+        try CheckpointSanity.checkFits(config, dataBytes: bytes.count, path: path)
         let layout = ParameterLayout(config: config)
         func parameters(prefix: String) throws(CheckpointError) -> ParameterSet {
             var values = [Float](repeating: 0, count: layout.totalCount)
@@ -81,6 +86,7 @@ extension Checkpoint {
                 }
                 values.replaceSubrange(t.range, with: tensor.floats())
             }
+            try CheckpointSanity.checkFinite(values, what: prefix.isEmpty ? "the weights" : "tensors \(prefix)*", path: path)
             return try! ParameterSet(layout: layout, values: values)
         }
         let weights = try parameters(prefix: "")
@@ -89,6 +95,7 @@ extension Checkpoint {
         var optimizer: AdamOptimizer?
         if meta["optimizer"] != nil {
             let stored = try decode(StoredOptimizer.self, "optimizer")
+            try CheckpointSanity.check(stored, path: path)
             var adam = AdamOptimizer(layout: layout, beta1: stored.beta1, beta2: stored.beta2, epsilon: stored.eps)
             adam.firstMoment = try parameters(prefix: "optimizer.exp_avg.")
             adam.secondMoment = try parameters(prefix: "optimizer.exp_avg_sq.")
@@ -98,11 +105,20 @@ extension Checkpoint {
         var training: TrainingState?
         var carried: RecurrentState?
         if meta["training"] != nil {
-            training = try decode(TrainingState.self, "training")
+            let state = try decode(TrainingState.self, "training")
+            try CheckpointSanity.check(state, config: config, path: path)
+            training = state
             guard let h = file["training.state_h"], let c = file["training.state_c"], h.shape.count == 3, h.shape == c.shape,
-                  h.dtype == .f32, c.dtype == .f32, h.shape[0] == config.layers, h.shape[2] == config.hiddenSize
+                  h.dtype == .f32, c.dtype == .f32, h.shape[0] == config.layers, h.shape[1] == state.options.batch,
+                  h.shape[2] == config.hiddenSize
             else { throw .invalid(path: path, reason: "carried hidden state is missing or has the wrong shape") }
-            carried = try? RecurrentState(layers: h.shape[0], batch: h.shape[1], hidden: h.shape[2], h: h.floats(), c: c.floats())
+            let (hValues, cValues) = (h.floats(), c.floats())
+            try CheckpointSanity.checkFinite(hValues + cValues, what: "the carried hidden state", path: path)
+            carried = try? RecurrentState(layers: h.shape[0], batch: h.shape[1], hidden: h.shape[2], h: hValues, c: cValues)
+        }
+        // A resumable checkpoint needs all three parts; a weights-only one none of them.
+        guard (optimizer == nil) == (training == nil) else {
+            throw .invalid(path: path, reason: "optimizer and training state must be stored together")
         }
         self.init(model: model, tokenizer: tokenizer, optimizer: optimizer, training: training, carriedState: carried)
     }

@@ -69,6 +69,7 @@ public struct Scorer {
             guard let cut = atEnd ? pending.count : Self.safeCut(pending) else { continue }
             var piece = Array(pending[0..<cut])
             pending.removeFirst(cut)
+            try BinarySniffer.check(piece, path: path, offset: offset, linesBefore: lines)
             if first, piece.starts(with: [0xEF, 0xBB, 0xBF]) {
                 piece.removeFirst(3)
                 offset += 3

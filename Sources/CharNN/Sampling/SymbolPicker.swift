@@ -24,8 +24,10 @@ public struct SymbolPicker {
     /// Picks a symbol index from `logits` [V], drawing from `rng` unless greedy.
     public mutating func pick(_ logits: UnsafeBufferPointer<Float>, rng: inout RandomGenerator) -> Int {
         let V = logits.count
-        if options.argmax || options.topK == 1 { return Self.argmax(logits) }
         let inverseTemperature = 1 / options.temperature
+        // A temperature so small that 1/T overflows (1e-320) is greedy in the limit; computing
+        // it would give 0 × ∞ = NaN weights and pick the last symbol every time.
+        if options.argmax || options.topK == 1 || !inverseTemperature.isFinite { return Self.argmax(logits) }
         let top = Double(logits[Self.argmax(logits)])
         // Unnormalized probabilities exp((l − max) / T), in Double so low temperatures stay exact.
         var kept = V

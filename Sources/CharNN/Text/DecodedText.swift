@@ -24,7 +24,7 @@ public struct DecodedText: Sendable {
 
     /// Reads and decodes the file at `path` (see ``init(bytes:file:options:)``).
     public init(contentsOfFile path: String, options: TextOptions = TextOptions()) throws(TextError) {
-        try self.init(bytes: try TextFile.read(atPath: path), file: path, options: options)
+        try self.init(bytes: try TextFile.readText(atPath: path), file: path, options: options)
     }
 }
 

@@ -13,6 +13,9 @@ public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
     case isDirectory(path: String)
     /// The file exists but could not be read; `reason` is the system's explanation.
     case unreadable(path: String, reason: String)
+    /// The file is binary (an executable, an image, an archive) or UTF-16/32 text, or holds a
+    /// NUL byte; `reason` says which.
+    case notText(path: String, reason: String)
     /// A minimum count below 1 was asked for.
     case invalidMinCount(Int)
     /// Text holds symbols that a vocabulary without an unknown symbol cannot encode.
@@ -32,6 +35,8 @@ public enum TextError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): is a directory, not a text file"
         case let .unreadable(path, reason):
             return "\(path): cannot read file: \(reason)"
+        case let .notText(path, reason):
+            return "\(path): not a UTF-8 text file: \(reason)"
         case let .invalidMinCount(n):
             return "minimum count must be at least 1, got \(n)"
         case let .symbolsNotInVocabulary(file, distinct, examples):

@@ -27,6 +27,11 @@ public enum TextFile {
         var info = stat()
         if fstat(fd, &info) != 0 { throw error(errno, path) }
         if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory(path: path) }
+        // `/dev/zero` or `/dev/urandom` would be read until memory runs out, and a disk device
+        // is no text file either. Pipes stay allowed: `charnn vocab /dev/stdin < file` works.
+        if info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK {
+            throw .unreadable(path: path, reason: "it is a device, not a text file")
+        }
 
         // Read into exactly the file's size, so the corpus costs its size and no more; then
         // keep reading in case the file grew or reports no size (pipes, /proc).
@@ -51,6 +56,15 @@ public enum TextFile {
             bytes.append(contentsOf: extra[..<got])
         }
         if readError != 0 { throw error(readError, path) }
+        return bytes
+    }
+
+    /// The bytes of the text file at `path`: as ``read(atPath:)``, and also refused with
+    /// ``TextError/notText(path:reason:)`` when they are plainly binary or UTF-16 (see
+    /// `BinarySniffer`).
+    public static func readText(atPath path: String) throws(TextError) -> [UInt8] {
+        let bytes = try read(atPath: path)
+        try BinarySniffer.check(bytes, path: path)
         return bytes
     }
 

@@ -22,7 +22,7 @@ public struct Tokenizer: Codable, Sendable, Equatable {
     public static func build(fromFile path: String, options: TextOptions = TextOptions(), keepTokens: Bool = true)
         throws(TextError) -> TokenizedCorpus
     {
-        try build(bytes: try TextFile.read(atPath: path), file: path, options: options, keepTokens: keepTokens)
+        try build(bytes: try TextFile.readText(atPath: path), file: path, options: options, keepTokens: keepTokens)
     }
 
     /// Builds the vocabulary of a file's UTF-8 `bytes` (a leading BOM is dropped) and, unless
@@ -95,7 +95,7 @@ public struct Tokenizer: Codable, Sendable, Equatable {
 
     /// The ids of the symbols in the file at `path`. See ``encode(bytes:file:)``.
     public func encode(fileAtPath path: String) throws(TextError) -> Encoding {
-        try encode(bytes: try TextFile.read(atPath: path), file: path)
+        try encode(bytes: try TextFile.readText(atPath: path), file: path)
     }
 
     func encode(

@@ -5,15 +5,18 @@
 /// - units combined largest first, each at most once: `1h30m`, `1h 30m`, `2m05s`, `1h0.5m`
 /// - a bare number, meaning seconds: `90`, `0.5`
 ///
-/// The total must be greater than zero and at most one year: a longer budget is almost
+/// The total must be at least a millisecond and at most one year: a longer budget is almost
 /// certainly a typo (`1000h` for `100h`), and a year also keeps every derived clock value
-/// comfortably inside `Int`.
+/// comfortably inside `Int`. Below a millisecond, `description` (which keeps three decimals)
+/// could not show the value in a form that parses back.
 public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
     /// The length in seconds.
     public var seconds: Double
 
     /// The longest duration `init(parsing:)` accepts: 365 days.
     public static let maximumSeconds: Double = 365 * 24 * 3600
+    /// The shortest positive duration `init(parsing:)` accepts: one millisecond.
+    public static let minimumSeconds: Double = 0.001
 
     /// A duration of `seconds` seconds, taken as is (no validation: parsing is where user input
     /// is checked).
@@ -23,8 +26,8 @@ public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a `--time` argument such as `90s`, `10m`, `2h`, `1h30m`, `1.5h` or `90`.
     ///
-    /// - Throws: ``DurationParseError`` for empty, malformed, zero, negative, non-finite or
-    ///   over-a-year input and for units other than `h`, `m` and `s`.
+    /// - Throws: ``DurationParseError`` for empty, malformed, zero, negative, non-finite,
+    ///   under-a-millisecond or over-a-year input and for units other than `h`, `m` and `s`.
     public init(parsing text: String) throws(DurationParseError) {
         let trimmed = text.trimmingSpaces()
         func fail(_ reason: DurationParseError.Reason) -> DurationParseError {
@@ -86,6 +89,8 @@ public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
         // A 400-digit number parses to +inf, which lands here as "too long" — as it should.
         if total > Self.maximumSeconds || !total.isFinite { throw fail(.tooLong) }
         if !(total > 0) { throw fail(.notPositive) }
+        // Found by fuzzing: `.0000001` parsed, but its description was `0s`, which does not.
+        if total < Self.minimumSeconds { throw fail(.tooShort) }
         self.seconds = total
     }
 
@@ -127,6 +132,8 @@ public struct DurationParseError: Error, CustomStringConvertible, Equatable, Sen
         case notPositive
         /// More than ``TrainingDuration/maximumSeconds``.
         case tooLong
+        /// Positive but less than ``TrainingDuration/minimumSeconds``.
+        case tooShort
     }
 
     /// The text as given.
@@ -156,6 +163,7 @@ public struct DurationParseError: Error, CustomStringConvertible, Equatable, Sen
         case .unitOrder: return "\(subject): give units largest first, each once; \(Self.hint)"
         case .notPositive: return "\(subject): must be greater than zero; \(Self.hint)"
         case .tooLong: return "\(subject): longer than the one-year limit (8760h); \(Self.hint)"
+        case .tooShort: return "\(subject): shorter than the 1 ms minimum; \(Self.hint)"
         }
     }
 }

@@ -1,7 +1,12 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The files of one training run: `latest.safetensors`, `best.safetensors`, `log.jsonl` and
-/// `loss.svg` in one directory (by default `checkpoints/<corpus file stem>/`).
+/// `loss.svg` in one directory (by default `checkpoints/<corpus file stem>/`), and while a run
+/// is writing to it, `train.lock` (see ``RunLock``).
 public struct RunDirectory: Sendable {
     public let path: String
 
@@ -18,34 +23,76 @@ public struct RunDirectory: Sendable {
     public var best: String { path + "/best.safetensors" }
     public var log: String { path + "/log.jsonl" }
     public var plot: String { path + "/loss.svg" }
+    public var lockFile: String { path + "/" + RunLock.fileName }
+
+    private var runFiles: [String] { [latest, best, log, plot] }
 
     /// True when the directory already holds any file of a run.
     public var holdsRun: Bool {
-        [latest, best, log, plot].contains { FileManager.default.fileExists(atPath: $0) }
+        runFiles.contains { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// How an existing run directory is treated.
     public enum OpenMode: Sendable { case fresh, resume, force }
 
-    /// Checks the directory against the mode and creates it; never deletes anything but, with
-    /// `.force`, the four files of the previous run.
-    public func prepare(_ mode: OpenMode) throws {
+    /// Creates the directory, locks it against other `charnn train` processes, and checks it
+    /// against the mode; never deletes anything but, with `.force`, the four files of the previous
+    /// run, and stray temporaries of writes a killed process never finished.
+    ///
+    /// The lock is held until the returned ``RunLock`` is released or freed, so keep it for as
+    /// long as the run writes here. It is taken before the mode is checked, so two processes
+    /// racing with `--force` cannot both clear the directory.
+    @discardableResult
+    public func prepare(_ mode: OpenMode) throws -> RunLock {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if existed, !isDirectory.boolValue {
             throw TrainingError.invalidOption("--out: \(path) exists and is not a directory")
-        }
-        switch mode {
-        case .fresh:
-            if holdsRun { throw TrainingError.runDirectoryExists(path) }
-        case .resume:
-            guard FileManager.default.fileExists(atPath: latest) else { throw TrainingError.noCheckpointToResume(path) }
-        case .force:
-            for file in [latest, best, log, plot] { try? FileManager.default.removeItem(atPath: file) }
         }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw TrainingError.invalidOption("--out: cannot create \(path): \(error.localizedDescription)")
+        }
+        let lock = try RunLock.acquire(directory: path)
+        do {
+            switch mode {
+            case .fresh:
+                if holdsRun { throw TrainingError.runDirectoryExists(path) }
+            case .resume:
+                guard FileManager.default.fileExists(atPath: latest) else { throw TrainingError.noCheckpointToResume(path) }
+            case .force:
+                for file in runFiles { try? FileManager.default.removeItem(atPath: file) }
+            }
+        } catch {
+            lock.release()
+            // Leave no empty directory behind for a run that never started.
+            if !existed { rmdir(path) }
+            throw error
+        }
+        removeStrayTemporaries()
+        lock.createdDirectory = !existed
+        return lock
+    }
+
+    /// Releases `lock` for a run that never started, and removes the directory if `prepare`
+    /// created it and it is still empty.
+    public func abandon(_ lock: RunLock) {
+        lock.release()
+        if lock.createdDirectory { rmdir(path) }
+    }
+
+    /// Deletes `.<file>.tmp-<pid>` files that `AtomicFile` left when its process was killed
+    /// mid-write. Only called with the lock held, so no live charnn train is writing them.
+    private func removeStrayTemporaries() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+        let prefixes = runFiles.map { "." + URL(fileURLWithPath: $0).lastPathComponent + ".tmp-" }
+        for name in names {
+            guard let prefix = prefixes.first(where: { name.hasPrefix($0) }), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+            // Another process writing here without the lock (charnn export into a run directory)
+            // is left alone while it lives.
+            if pid != getpid() && kill(pid, 0) == 0 { continue }
+            unlink(path + "/" + name)
         }
     }
 }

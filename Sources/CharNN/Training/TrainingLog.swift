@@ -177,6 +177,26 @@ public struct TrainingLog: Sendable {
         return records
     }
 
+    /// The records of every line of the log at `url` that parses, and the 1-based numbers of
+    /// the lines that do not (blank lines and a torn last line are not counted as damage). For a
+    /// log that ``read(url:)`` refuses: a resumed run keeps what it can rather than nothing.
+    public static func readSkippingDamage(url: URL) -> (records: [EvaluationRecord], damagedLines: [Int]) {
+        guard let data = try? Data(contentsOf: url) else { return ([], []) }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let decoder = JSONDecoder()
+        var records: [EvaluationRecord] = []
+        var damaged: [Int] = []
+        for (index, line) in lines.enumerated() {
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
+            if let record = try? decoder.decode(EvaluationRecord.self, from: Data(line)) {
+                records.append(record)
+            } else if !(index == lines.count - 1 && data.last != UInt8(ascii: "\n")) {
+                damaged.append(index + 1)
+            }
+        }
+        return (records, damaged)
+    }
+
     /// Makes the file end on a line boundary: a complete record missing only its newline gets
     /// one; an unparseable partial line is cut off.
     static func repairTail(path: String) throws {

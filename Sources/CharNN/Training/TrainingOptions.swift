@@ -65,8 +65,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try positive(steps, "--seq")
         if let evalEvery { try positive(evalEvery, "--eval-every") }
         try positive(saveEvery, "--save-every")
-        try positive(threads, "--threads")
-        if let epochs { try positive(epochs, "--epochs") }
+        guard (1...256).contains(threads) else { throw .invalidOption("--threads must be between 1 and 256, got \(threads)") }
+        if let epochs {
+            // Epochs are multiplied by the steps per epoch; a bound keeps that product in range.
+            guard (1...1_000_000).contains(epochs) else { throw .invalidOption("--epochs must be between 1 and 1000000, got \(epochs)") }
+        }
         if let maxSteps { try positive(maxSteps, "--steps") }
         guard dropout >= 0 && dropout < 1 else { throw .invalidOption("--dropout must be in [0, 1), got \(dropout)") }
         guard learningRate.isFinite && learningRate > 0 && learningRate <= 10 else {
@@ -81,8 +84,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw .invalidOption("--time must be a positive duration")
         }
         // Guard against sizes whose buffers could not be allocated on any machine.
+        guard hiddenSize <= 16_384 else { throw .invalidOption("--hidden must be at most 16384, got \(hiddenSize)") }
+        guard embeddingSize <= 16_384 else { throw .invalidOption("--embedding must be at most 16384, got \(embeddingSize)") }
+        guard layers <= 64 else { throw .invalidOption("--layers must be at most 64, got \(layers)") }
         let activations = Double(batch) * Double(steps) * Double(hiddenSize) * Double(layers) * 9
-        guard hiddenSize <= 16_384, embeddingSize <= 16_384, layers <= 64, activations < 4e9 else {
+        guard activations < 4e9 else {
             throw .invalidOption("--batch \(batch) --seq \(steps) --hidden \(hiddenSize) --layers \(layers) need more memory than any machine has; choose smaller sizes")
         }
     }

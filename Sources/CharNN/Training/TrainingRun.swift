@@ -54,6 +54,15 @@ public final class TrainingRun {
     private var trainPoints: [(step: Int, loss: Double)] = []
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
+    /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
+    public var lock: RunLock? { watch.lock }
+    /// Notices the directory being deleted or replaced mid-run.
+    private let watch: RunDirectoryWatch
+    /// Lines of `log.jsonl` that could not be read on resume (the original was kept as
+    /// `log.jsonl.damaged`, the readable records carried over); empty when the log was sound.
+    public private(set) var damagedLogLines: [Int] = []
+    /// The step of the newest checkpoint on disk, named when a later save fails.
+    private var savedStep: Int?
 
     /// Ill-formed UTF-8 sequences replaced by U+FFFD while reading the corpus (with `replaceInvalid`).
     public let replacedSequences: Int
@@ -65,7 +74,25 @@ public final class TrainingRun {
     public convenience init(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
                             directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
         try options.validate()
-        try directory.prepare(mode)
+        let lock = try directory.prepare(mode)
+        let input: (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
+        do {
+            input = try Self.readInput(corpusPath: corpusPath, textOptions: textOptions, options: options,
+                                       directory: directory, mode: mode)
+        } catch {
+            // A run that never started leaves no lock and no empty directory behind.
+            directory.abandon(lock)
+            throw error
+        }
+        try self.init(data: input.data, options: options, directory: directory, resuming: input.checkpoint,
+                      replacedSequences: input.replaced, lock: lock)
+    }
+
+    /// The tokenized corpus (and, resuming, the checkpoint whose vocabulary encoded it), checked usable.
+    private static func readInput(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
+                                  directory: RunDirectory, mode: RunDirectory.OpenMode) throws
+        -> (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
+    {
         let fileName = URL(fileURLWithPath: corpusPath).lastPathComponent
         if mode == .resume {
             let checkpoint = try Checkpoint.load(from: directory.latest)
@@ -75,23 +102,40 @@ public final class TrainingRun {
             let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
             let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
                                     validationFraction: saved.options.validationFraction, fileName: fileName)
-            try self.init(data: data, options: options, directory: directory, resuming: checkpoint,
-                          replacedSequences: encoding.replacedSequences)
-        } else {
-            let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
-            let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
-                                    validationFraction: options.validationFraction, fileName: fileName)
-            try self.init(data: data, options: options, directory: directory, resuming: nil,
-                          replacedSequences: corpus.replacedSequences)
+            try checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: corpusPath)
+            return (data, checkpoint, encoding.replacedSequences)
+        }
+        let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
+        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
+                                validationFraction: options.validationFraction, fileName: fileName)
+        try checkUsable(data, batch: options.batch, steps: options.steps, path: corpusPath)
+        return (data, nil, corpus.replacedSequences)
+    }
+
+    /// Refuses, naming the file, a corpus with nothing to learn or too little for one batch.
+    static func checkUsable(_ data: TrainingData, batch: Int, steps: Int, path: String) throws(TrainingError) {
+        let symbols = data.tokenizer.vocabulary.symbols
+        let total = data.train.count + data.validation.count
+        if total == 0 { throw .unusableCorpus(path: path, problem: "the file holds no text; there is nothing to learn from") }
+        if symbols.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) {
+            throw .unusableCorpus(path: path, problem: "the file holds only whitespace (\(total) symbols); there is nothing to learn from")
+        }
+        // BatchStreams' own condition: B streams of at least T + 1 symbols.
+        let n = data.train.count
+        if n == 0 || (n - 1) / batch < steps {
+            throw .unusableCorpus(path: path, problem: TrainingError.corpusTooSmall(symbols: n, batch: batch, steps: steps).description)
         }
     }
 
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
-    /// must have been prepared (``RunDirectory/prepare(_:)``).
+    /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
+    /// the run hold it until the run is freed.
     public init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
-                replacedSequences: Int = 0) throws {
+                replacedSequences: Int = 0, lock: RunLock? = nil) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences
+        watch = RunDirectoryWatch(directory: directory, lock: lock)
+        savedStep = checkpoint?.training?.step
         let logURL = URL(fileURLWithPath: directory.log)
         if let checkpoint {
             trainer = try Trainer(data: data, resuming: checkpoint)
@@ -100,7 +144,20 @@ public final class TrainingRun {
             // Records written after the checkpoint (a crash between logging and saving) describe
             // steps that will be taken again: drop them, so the log holds each step once.
             let step = trainer.state.step
-            let kept = ((try? TrainingLog.read(url: logURL)) ?? []).filter { $0.step <= step }
+            var records: [EvaluationRecord] = []
+            if FileManager.default.fileExists(atPath: directory.log) {
+                do { records = try TrainingLog.read(url: logURL) } catch {
+                    // A damaged line must not cost the whole history: keep every record that
+                    // reads, and the original file beside the new one.
+                    let readable = TrainingLog.readSkippingDamage(url: logURL)
+                    records = readable.records
+                    if let original = FileManager.default.contents(atPath: directory.log) {
+                        try AtomicFile.write([UInt8](original), to: directory.log + ".damaged")
+                    }
+                    damagedLogLines = readable.damagedLines
+                }
+            }
+            let kept = records.filter { $0.step <= step }
             try AtomicFile.write(Array(try kept.map { try $0.jsonLine() + "\n" }.joined().utf8), to: directory.log)
             for record in kept {
                 trainPoints.append((record.step, record.trainLoss))
@@ -200,6 +257,7 @@ public final class TrainingRun {
 
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
     private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> Double? {
+        try ensureDirectoryIntact()
         let validation = try trainer.evaluate()
         let isBest = validation.map { trainer.recordValidation($0) } ?? false
         let step = trainer.state.step
@@ -207,22 +265,45 @@ public final class TrainingRun {
             step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation,
             valBPC: validation.map { EvaluationRecord.bitsPerCharacter(nats: $0) }, learningRate: trainer.learningRate, charsPerSecond: speed,
             elapsedSeconds: trainer.state.elapsedSeconds)
-        try log.append(record)
         trainPoints.append((step, trainLoss))
         if let validation { validationPoints.append((step, validation)) }
-        try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
-                           title: "charnn · \(trainer.data.fingerprint.fileName)")
-        if isBest {
-            try trainer.checkpoint().write(to: directory.best)
-            events(.saved(path: directory.best))
+        do {
+            try log.append(record)
+            try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
+                               title: "charnn · \(trainer.data.fingerprint.fileName)")
+            if isBest {
+                try trainer.checkpoint().write(to: directory.best)
+                events(.saved(path: directory.best))
+            }
+        } catch {
+            // The directory may have gone between the check above and these writes.
+            try ensureDirectoryIntact()
+            if let error = error as? FileWriteError { throw TrainingError.saveFailed(error, keptStep: savedStep) }
+            if case .system(let call, let path, let code)? = error as? TrainingLogError {
+                let failure = FileWriteError(path: path, reason: "\(call) failed: \(String(cString: strerror(code)))")
+                throw TrainingError.saveFailed(failure, keptStep: savedStep)
+            }
+            throw error
         }
         events(.evaluated(record, isBest: isBest))
         return validation
     }
 
     private func save(events: (TrainingEvent) -> Void) throws {
-        try trainer.checkpoint().write(to: directory.latest)
+        try ensureDirectoryIntact()
+        do { try trainer.checkpoint().write(to: directory.latest) } catch {
+            try ensureDirectoryIntact()
+            // AtomicFile left the previous checkpoint in place.
+            throw TrainingError.saveFailed(error, keptStep: savedStep)
+        }
+        savedStep = trainer.state.step
         events(.saved(path: directory.latest))
+    }
+
+    /// Before writing: if the run directory was deleted or replaced, recreates it, saves the
+    /// model there and stops (see ``RunDirectoryWatch``).
+    private func ensureDirectoryIntact() throws {
+        try watch.ensureIntact(step: trainer.state.step) { try trainer.checkpoint().write(to: directory.latest) }
     }
 }
 

@@ -1,0 +1,18 @@
+import CharNN
+import FuzzSupport
+
+/// libFuzzer entry point: the first byte picks the text options, the rest is a corpus file. A crash, a sanitizer report, a timeout or a
+/// broken property (``FuzzProperties/tokenizer(_:)``) is a finding.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    if let failure = FuzzProperties.tokenizer(Array(UnsafeBufferPointer(start: data, count: size))) {
+        preconditionFailure(failure)
+    }
+    return 0
+}
+
+/// The process entry point (see ``runFuzzer(argc:argv:_:)`` for why it is not libFuzzer's `main`).
+@_cdecl("FuzzTokenizer_main")
+public func main(argc: Int32, argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    runFuzzer(argc: argc, argv: argv, fuzzTokenizer)
+}

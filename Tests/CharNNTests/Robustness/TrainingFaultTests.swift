@@ -1,0 +1,137 @@
+import CharNN
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Rows "Faults during training" of docs/robustness.md: a full disk, SIGKILL while saving, a
+/// non-finite loss and the run directory deleted mid-run. Each ends in one line, a status in
+/// 1...127, and the last good checkpoint intact and loadable.
+@Suite("Robustness: faults during training")
+struct TrainingFaultTests {
+    @Test("a full disk while saving: exit 74, the previous checkpoints intact, no temporary left")
+    func diskFull() throws {
+        let dir = try temporaryDirectory("disk-full")
+        let corpus = try trainTinyRun(in: dir, steps: 4)
+        let latest = dir + "/run/latest.safetensors", best = dir + "/run/best.safetensors"
+        let before = (try #require(fileBytes(latest)), try #require(fileBytes(best)))
+        #expect(before.0.count > 20 << 10)
+        // RLIMIT_FSIZE of 20 KiB, set in a shell that then becomes charnn: the small log and plot
+        // fit, a checkpoint does not. SIGXFSZ is ignored so write(2) fails with EFBIG instead.
+        let command = ["train", corpus, "--out", dir + "/run", "--resume", "--steps", "8", "--save-every", "2", "--eval-every", "2"]
+            + tinyTrainArguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f 20; exec \"$0\" \"$@\"", CharNNBinary.url.path] + command
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        expectCleanFailure((process.terminationStatus, "", stderr), mentions: ["cannot write", "File too large", "is intact", "--resume"], status: 74)
+        #expect(stderr.contains("(step 4)"), "\(stderr)")
+        #expect(fileBytes(latest) == before.0 && fileBytes(best) == before.1)
+        #expect(try Checkpoint.load(from: latest).training?.step == 4)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/run").filter { $0.contains(".tmp-") || $0 == RunLock.fileName }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        // With space again, the run continues from where it was.
+        let resumed = try CharNNBinary.run(command)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try Checkpoint.load(from: latest).training?.step == 8)
+    }
+
+    @Test("SIGKILL at random moments while saving: every checkpoint left behind loads")
+    func killWhileSaving() throws {
+        let dir = try temporaryDirectory("kill")
+        let corpus = try writeSmallCorpus(in: dir)
+        let latest = dir + "/run/latest.safetensors"
+        var rng = RandomGenerator(seed: 5)
+        var killedMidSave = 0
+        for round in 0..<6 {
+            let mode = FileManager.default.fileExists(atPath: latest) ? "--resume" : "--force"
+            // --save-every 1: a save is in flight a large part of the time.
+            let child = try RunningCharNN(["train", corpus, "--out", dir + "/run", mode, "--steps", "100000", "--save-every", "1",
+                                           "--eval-every", "5"] + tinyTrainArguments)
+            let started = child.wait(seconds: 30) { FileManager.default.fileExists(atPath: latest) }
+            #expect(started, "round \(round): \(child.stderr)")
+            Thread.sleep(forTimeInterval: Double(rng.next() % 200) / 1000)
+            kill(child.pid, SIGKILL)
+            let result = child.finish()
+            #expect(result.status == SIGKILL, "round \(round): \(result.stderr)")  // Foundation reports the signal
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/run")
+            if names.contains(where: { $0.hasSuffix(".tmp-\(child.pid)") }) { killedMidSave += 1 }
+            for file in ["latest", "best"] where FileManager.default.fileExists(atPath: dir + "/run/\(file).safetensors") {
+                #expect(throws: Never.self, "round \(round)") { try Checkpoint.load(from: dir + "/run/\(file).safetensors") }
+            }
+        }
+        // The next session removes what the killed ones left half-written.
+        let last = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "1", "--save-every", "1"] + tinyTrainArguments)
+        #expect(last.status == 0, "\(last.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").allSatisfy { !$0.contains(".tmp-") })
+        print("killed mid-save in \(killedMidSave) of 6 rounds")
+    }
+
+    @Test("a non-finite loss stops the run in one line and keeps the last good checkpoint")
+    func nonFiniteLoss() throws {
+        let dir = try temporaryDirectory("nan")
+        let corpus = try trainTinyRun(in: dir, steps: 2)
+        let latest = dir + "/run/latest.safetensors"
+        // Weights at the edge of Float's range: finite on disk, but the first forward pass overflows.
+        var checkpoint = try Checkpoint.load(from: latest)
+        let count = try #require(checkpoint.model.parameters.tensor("head.weight")).count
+        try checkpoint.model.parameters.setTensor("head.weight", [Float](repeating: .greatestFiniteMagnitude, count: count))
+        try checkpoint.write(to: latest)
+        let before = try #require(fileBytes(latest))
+        let result = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "6"] + tinyTrainArguments)
+        expectCleanFailure(result, mentions: ["became non-finite at step 3", "last good checkpoint is kept", "--lr"], status: 1)
+        #expect(fileBytes(latest) == before)
+    }
+
+    @Test("the run directory deleted mid-run: recreated, the model saved there, exit 74")
+    func directoryDeleted() throws {
+        let dir = try temporaryDirectory("vanish")
+        let corpus = try writeSmallCorpus(in: dir)
+        let run = dir + "/run"
+        let child = try RunningCharNN(["train", corpus, "--out", run, "--steps", "100000", "--save-every", "3", "--eval-every", "4"]
+            + tinyTrainArguments)
+        #expect(child.wait { FileManager.default.fileExists(atPath: run + "/best.safetensors") })
+        // The trainer keeps writing into the directory, so a recursive delete can race with a new
+        // file. Moving the directory away takes it from its path in one step, as a delete does for
+        // the trainer; the moved copy is removed afterwards.
+        try FileManager.default.moveItem(atPath: run, toPath: dir + "/deleted-run")
+        try? FileManager.default.removeItem(atPath: dir + "/deleted-run")
+        var finished = false
+        #expect(child.wait(seconds: 60) { finished = !child.process.isRunning; return finished })
+        if !finished { kill(child.pid, SIGKILL) }
+        let result = child.finish()
+        expectCleanFailure(result, mentions: [run, "was deleted during training", "recreated it and saved step", "--resume"], status: 74)
+        let saved = try Checkpoint.load(from: run + "/latest.safetensors")
+        #expect((saved.training?.step ?? 0) > 0)
+        #expect(!FileManager.default.fileExists(atPath: run + "/" + RunLock.fileName))
+        let resumed = try CharNNBinary.run(["train", corpus, "--out", run, "--resume", "--steps", String(saved.training!.step + 2)]
+            + tinyTrainArguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test("a damaged log.jsonl on resume: readable records kept, the original saved beside it, a note")
+    func damagedLog() throws {
+        let dir = try temporaryDirectory("damaged-log")
+        let corpus = try trainTinyRun(in: dir, steps: 6)
+        let log = dir + "/run/log.jsonl"
+        var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)  // steps 2, 4, 6
+        lines[1] = "{\"step\": 4, garbage"
+        let damaged = lines.joined(separator: "\n") + "\n"
+        try damaged.write(toFile: log, atomically: true, encoding: .utf8)
+        let result = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "8", "--save-every", "2",
+                                           "--eval-every", "2"] + tinyTrainArguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("note: \(log): line(s) 2 could not be read; kept the other records and saved the original as \(log).damaged"),
+                "\(result.stderr)")
+        #expect(try String(contentsOfFile: log + ".damaged", encoding: .utf8) == damaged)
+        #expect(try TrainingLog.read(url: URL(fileURLWithPath: log)).map(\.step) == [2, 6, 8])
+    }
+}
