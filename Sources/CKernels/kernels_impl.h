@@ -68,19 +68,8 @@ CK_INLINE float CK_NAME(row_max)(const float *x, size_t n) {
     return m;
 }
 
-// y = exp(x - m); returns the sum, accumulated in float lanes (vectorizable). Distinct arrays
-// only (restrict), so the loop is vectorized without a run-time overlap check.
-CK_INLINE float CK_NAME(exp_shifted)(const float *restrict x, float *restrict y, size_t n, float m) {
-    float s = 0.0f;
-    for (size_t i = 0; i < n; i++) {
-        float e = CK_NAME(exp_approx)(x[i] - m);
-        y[i] = e;
-        s += e;
-    }
-    return s;
-}
-
-// The same in place: x = exp(x - m).
+// x = exp(x - m) in place; returns the sum, accumulated in float lanes. One array, so the loop
+// vectorizes without a run-time overlap check (which failed for in-place calls and ran scalar).
 CK_INLINE float CK_NAME(exp_shifted_in_place)(float *x, size_t n, float m) {
     float s = 0.0f;
     for (size_t i = 0; i < n; i++) {
@@ -89,6 +78,12 @@ CK_INLINE float CK_NAME(exp_shifted_in_place)(float *x, size_t n, float m) {
         s += e;
     }
     return s;
+}
+
+// y = exp(x - m), returning the sum: a copy, then the in-place loop (y may equal x).
+CK_INLINE float CK_NAME(exp_shifted)(const float *x, float *y, size_t n, float m) {
+    if (y != x) memcpy(y, x, n * sizeof(float));
+    return CK_NAME(exp_shifted_in_place)(y, n, m);
 }
 
 CK_TARGET static void CK_NAME(softmax)(const float *x, float *y, size_t rows, size_t cols) {
@@ -122,12 +117,7 @@ CK_TARGET static double CK_NAME(softmax_xent)(const float *logits, const int32_t
         size_t t = (size_t)targets[r];
         float m = CK_NAME(row_max)(xr, cols);
         float target_logit = xr[t]; // read before out (which may alias logits) is written
-        float s;
-        if (pr == xr) {
-            s = CK_NAME(exp_shifted_in_place)(pr, cols, m);
-        } else {
-            s = CK_NAME(exp_shifted)(xr, pr, cols, m);
-        }
+        float s = CK_NAME(exp_shifted)(xr, pr, cols, m);
         float loss = (m - target_logit) + logf(s); // subtract first: exact when the logits are huge
         row_losses[r] = loss;
         total += (double)loss;
