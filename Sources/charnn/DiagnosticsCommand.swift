@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CharNN
 
 /// `charnn doctor`: what charnn found on this machine, for bug reports and performance questions.
@@ -18,12 +19,16 @@ struct DoctorCommand: ParsableCommand {
 
     func run() {
         let core = OpenBLASRuntime.coreName, threads = OpenBLASRuntime.threads, simd = Activations.variant
+        let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default"
+        let packed = PackedGEMM.isSupported
         if json {
-            print(#"{"charnn":"\#(charnnVersion)","openblas_core":"\#(core)","openblas_threads":\#(threads),"simd_kernels":"\#(simd)"}"#)
+            print(#"{"charnn":"\#(charnnVersion)","openblas_core":"\#(core)","openblas_threads":\#(threads),"openblas_thread_timeout":"\#(timeout)","simd_kernels":"\#(simd)","packed_recurrent_gemm":\#(packed)}"#)
         } else {
             print("charnn \(charnnVersion)")
             print("OpenBLAS kernels: \(core), \(threads) thread\(threads == 1 ? "" : "s")")
+            print("OpenBLAS thread timeout: \(timeout) (workers sleep after 2^n cycles)")
             print("element-wise kernels: \(simd)")
+            print("packed recurrent GEMM: \(packed ? "yes (AVX-512)" : "no, OpenBLAS is used")")
         }
     }
 }
