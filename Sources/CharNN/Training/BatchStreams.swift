@@ -50,17 +50,9 @@ public struct BatchStreams: Sendable {
             cursor.position = 0
         }
         let startsEpoch = cursor.position == 0
-        let B = batch, T = steps
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: T + 1) { chunk in
-            for b in 0..<B {
-                let start = b * streamLength + cursor.position * T
-                tokens.copy(start..<(start + T + 1), into: chunk)
-                for t in 0..<T {
-                    inputs[t * B + b] = chunk[t]
-                    targets[t * B + b] = chunk[t + 1]
-                }
-            }
-        }
+        let offset = cursor.position * steps
+        tokens.fillTimeMajor(starts: (0..<batch).map { $0 * streamLength + offset }, steps: steps,
+                             inputs: &inputs, targets: &targets)
         cursor.position += 1
         return startsEpoch
     }
@@ -68,5 +60,24 @@ public struct BatchStreams: Sendable {
     /// Fractional epochs completed at `cursor`, for progress and logs.
     public func epochProgress(_ cursor: Cursor) -> Double {
         Double(cursor.epoch) + Double(cursor.position) / Double(stepsPerEpoch)
+    }
+}
+
+extension TokenSequence {
+    /// For B streams starting at `starts`, the next `steps` symbols of each as inputs and the
+    /// symbol after each as its target, time-major: element `t * B + b` is step t of stream b.
+    /// The one batch layout shared by training and evaluation.
+    func fillTimeMajor(starts: [Int], steps T: Int, inputs: inout [Int32], targets: inout [Int32]) {
+        let B = starts.count
+        precondition(inputs.count == B * T && targets.count == B * T)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: T + 1) { chunk in
+            for (b, start) in starts.enumerated() {
+                copy(start..<(start + T + 1), into: chunk)
+                for t in 0..<T {
+                    inputs[t * B + b] = chunk[t]
+                    targets[t * B + b] = chunk[t + 1]
+                }
+            }
+        }
     }
 }

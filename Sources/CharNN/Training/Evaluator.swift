@@ -59,15 +59,8 @@ public final class Evaluator {
         while offset < length {
             let T = min(steps, length - offset)
             let buffers = try self.buffers(model.config, batch: B, steps: T)
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: T + 1) { chunk in
-                for (b, start) in starts.enumerated() {
-                    tokens.copy((start + offset)..<(start + offset + T + 1), into: chunk)
-                    for t in 0..<T {
-                        buffers.inputs[t * B + b] = chunk[t]
-                        buffers.targets[t * B + b] = chunk[t + 1]
-                    }
-                }
-            }
+            tokens.fillTimeMajor(starts: starts.map { $0 + offset }, steps: T, inputs: &buffers.inputs,
+                                 targets: &buffers.targets)
             let mean = try model.forward(tokens: buffers.inputs, targets: buffers.targets, state: &state, workspace: buffers.workspace)!
             total += mean * Double(B * T)
             offset += T
