@@ -54,9 +54,44 @@ __attribute__((target("avx512f"))) static void ck_kernel_6x32(const float *a, si
     }
 }
 
+// One row of A (m = 1, as in sampling): the 6×32 kernel would leave a single chain of dependent
+// FMAs per 16 columns, bound by FMA latency rather than by reading the panel. Four k-interleaved
+// partial sums per 16 columns keep eight chains in flight; they are added at the end.
+__attribute__((target("avx512f"))) static void ck_kernel_1x32(const float *a, const float *bp, size_t k, float *c,
+                                                             size_t cols) {
+    __m512 acc[4][2];
+    for (int u = 0; u < 4; u++) acc[u][0] = acc[u][1] = _mm512_setzero_ps();
+    size_t kk = 0;
+    for (; kk + 4 <= k; kk += 4) {
+        for (int u = 0; u < 4; u++) {
+            __m512 av = _mm512_set1_ps(a[kk + u]);
+            acc[u][0] = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + (kk + u) * NR), acc[u][0]);
+            acc[u][1] = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + (kk + u) * NR + 16), acc[u][1]);
+        }
+    }
+    for (; kk < k; kk++) {
+        __m512 av = _mm512_set1_ps(a[kk]);
+        acc[0][0] = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + kk * NR), acc[0][0]);
+        acc[0][1] = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + kk * NR + 16), acc[0][1]);
+    }
+    __m512 s0 = _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]), _mm512_add_ps(acc[2][0], acc[3][0]));
+    __m512 s1 = _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]), _mm512_add_ps(acc[2][1], acc[3][1]));
+    __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), s0));
+    _mm512_mask_storeu_ps(c + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), s1));
+}
+
 // Panels [p0, p1) of the product.
 __attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, size_t m, size_t k, const float *packed,
                                                              float *c, size_t n, size_t p0, size_t p1) {
+    if (m == 1) {
+        for (size_t p = p0; p < p1; p++) {
+            size_t cols = n - p * NR < NR ? n - p * NR : NR;
+            ck_kernel_1x32(a, packed + p * k * NR, k, c + p * NR, cols);
+        }
+        return;
+    }
     for (size_t p = p0; p < p1; p++) {
         const float *bp = packed + p * k * NR;
         size_t cols = n - p * NR < NR ? n - p * NR : NR;

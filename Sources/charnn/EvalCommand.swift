@@ -18,13 +18,15 @@ struct EvalCommand: ParsableCommand {
     var file: String
     @Option(help: ArgumentHelp("The checkpoint to use (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score with the weights rounded as `charnn sample --precision bfloat16` uses them (default: float32).", valueName: "format"))
+    var precision = SamplingPrecision.float32
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func run() throws {
         try reportingErrors {
             let loaded = try Checkpoint.load(from: try resolveCheckpoint(checkpoint))
-            let result = try Scorer(model: loaded.model, tokenizer: loaded.tokenizer).scoreFile(atPath: file)
+            let result = try Scorer(model: precision.applied(to: loaded.model), tokenizer: loaded.tokenizer).scoreFile(atPath: file)
             guard result.symbols > 0 else {
                 throw CLIError("\(file): nothing to score: it needs at least two symbols the model knows", exitCode: CLIError.dataError)
             }

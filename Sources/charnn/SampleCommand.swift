@@ -6,6 +6,8 @@ import Foundation
     import Glibc
 #endif
 
+extension SamplingPrecision: ExpressibleByArgument {}
+
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
@@ -50,6 +52,9 @@ struct SampleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 for models with 256 or more units, else 1).", valueName: "n"))
     var threads: Int?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights: float32, or bfloat16 for faster sampling from large models at a small cost in quality (docs/performance.md) (default: float32).", valueName: "format"))
+    var precision = SamplingPrecision.float32
+
     func validate() throws {
         if argmax && (temperature != nil || topK != nil || topP != nil) {
             throw ValidationError("--argmax conflicts with --temperature, --top-k and --top-p: greedy decoding takes no randomness")
@@ -78,7 +83,7 @@ struct SampleCommand: ParsableCommand {
             do {
                 sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,
                                       prime: primeText, skipUnknown: skipUnknown, seed: seed, streams: count,
-                                      threads: threads)
+                                      threads: threads, precision: precision)
             } catch let error as SamplingError {
                 // Name where the prime came from, as every other error names its file or option.
                 guard case .unknownPrimeSymbols = error else { throw error }

@@ -55,7 +55,7 @@ struct BLASTests {
 struct PackedGEMMTests {
     @Test("matches BLAS for W·x and Wᵀ·x packings, at awkward shapes, on 1 and 2 threads",
           .enabled(if: PackedGEMM.isSupported),
-          arguments: [(1, 4, 3), (7, 40, 5), (50, 96, 24), (13, 33, 65)])
+          arguments: [(1, 4, 3), (1, 100, 131), (7, 40, 5), (50, 96, 24), (13, 33, 65)])
     func matchesBLAS(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))

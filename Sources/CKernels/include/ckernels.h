@@ -68,6 +68,18 @@ void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col
 // Thread-safe: while one caller uses the shared second thread, other callers run single-threaded.
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
 
+// Batch-1 products with bfloat16 weights and fp32 arithmetic (bf16_gemv.c); AVX-512 only, like
+// the packed GEMM. Each weight is rounded to bf16 (nearest even) when packed; x and y stay fp32.
+// uint16s needed to pack a [k, n] operand (k rounded up to even, n to 32-column panels).
+size_t ck_packed_bf16_count(size_t k, size_t n);
+// Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], as bf16 row pairs.
+void ck_pack_b_bf16(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, uint16_t *packed);
+// y[n] += x[k] · B, B packed by ck_pack_b_bf16; `threads` 1 or 2, as ck_packed_gemm.
+void ck_packed_gemv_bf16(const float *x, size_t k, const uint16_t *packed, float *y, size_t n, int threads);
+// fp32 → bf16 with round-to-nearest-even, and back (exact).
+uint16_t ck_bf16_from_float(float value);
+float ck_float_from_bf16(uint16_t value);
+
 // Runs task(context, 0) on the calling thread and task(context, 1) on charnn's second thread at
 // the same time (both on the caller when threads < 2 or the second thread is busy elsewhere).
 void ck_run_in_two(void (*task)(void *context, int part), void *context, int threads);

@@ -8,12 +8,15 @@ import CKernels
 ///
 /// At batch 1 this is bound by reading the weights, so each layer's two weight matrices are packed
 /// once into one [4H, in + H] matrix beside a [x | h] input row: one GEMV per layer (a GEMM when
-/// N > 1) instead of two, and the two biases are pre-added. Every buffer is allocated here, once;
-/// ``step(_:)`` allocates nothing.
+/// N > 1) instead of two, and the two biases are pre-added. With ``SamplingPrecision/bfloat16``
+/// those matrices and the head are held as bf16 (half the bytes to read per symbol). Every buffer
+/// is allocated here, once; ``step(_:)`` allocates nothing.
 public final class InferenceStep {
     public let config: ModelConfig
     /// Number of streams N.
     public let streams: Int
+    /// The number format of the weight matrices.
+    public let precision: SamplingPrecision
 
     private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H], or its panels
     private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H]
@@ -31,15 +34,23 @@ public final class InferenceStep {
     /// panels that the kernel reads front to back.
     private let usePanels: Bool
     private let panelHead: UnsafeMutablePointer<Float>?
+    /// With bfloat16 on a CPU that runs the packed kernels: per layer the [4H, in + H] matrix and
+    /// then the head, as bf16 row-pair panels (bf16_gemv.c); `packedWeights` is then empty.
+    private let halfWeights: [UnsafeMutablePointer<UInt16>]
     /// Threads for the products (1 or 2); ``recommendedThreads(for:)`` by default.
     public var threads: Int
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
-    public init(model: CharModel, streams: Int) throws(ModelError) {
+    public init(model: CharModel, streams: Int, precision: SamplingPrecision = .float32) throws(ModelError) {
         guard streams >= 1 else { throw .shapeMismatch("need at least one stream") }
         let c = model.config
         config = c
         self.streams = streams
+        self.precision = precision
+        let usePanels = PackedGEMM.isSupported
+        let useHalf = usePanels && precision == .bfloat16
+        // Without the bf16 kernel, the same numbers come from fp32 products of rounded weights.
+        let model = useHalf ? model : precision.applied(to: model)
         let H = c.hiddenSize, V = c.vocabularySize, E = c.embeddingSize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -56,7 +67,12 @@ public final class InferenceStep {
         }
         // Per layer one matrix [4H, in + H] = [W_ih | W_hh]: for the packed kernel as panels (the
         // row-major copy only lives while one layer is packed), else row-major for GEMV.
-        let usePanels = PackedGEMM.isSupported
+        var halfWeights: [UnsafeMutablePointer<UInt16>] = []
+        func makeHalf(k: Int, n: Int) -> UnsafeMutablePointer<UInt16> {
+            let p = UnsafeMutablePointer<UInt16>.allocate(capacity: ck_packed_bf16_count(k, n))
+            halfWeights.append(p)
+            return p
+        }
         var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
         var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
         for k in 0..<c.layers {
@@ -69,7 +85,10 @@ public final class InferenceStep {
                     (rowMajor + row * W + I).initialize(from: v.baseAddress! + hh + row * H, count: H)
                 }
             }
-            if usePanels {
+            if useHalf {
+                ck_pack_b_bf16(rowMajor, W, 4 * H, 1, W, makeHalf(k: W, n: 4 * H))
+                rowMajor.deallocate()
+            } else if usePanels {
                 let panel = make(PackedGEMM.packedCount(k: W, n: 4 * H))
                 PackedGEMM.pack(rowMajor, k: W, n: 4 * H, rowStride: 1, columnStride: W, into: panel)
                 rowMajor.deallocate()
@@ -101,7 +120,10 @@ public final class InferenceStep {
         scratchCell = make(N * H)
         hidden = make(N * H)
         logits = make(N * V)
-        if usePanels {
+        if useHalf {
+            ck_pack_b_bf16(headWeight, H, V, 1, H, makeHalf(k: H, n: V))
+            panelHead = nil
+        } else if usePanels {
             let head = make(PackedGEMM.packedCount(k: H, n: V))
             PackedGEMM.pack(headWeight, k: H, n: V, rowStride: 1, columnStride: H, into: head)
             panelHead = head
@@ -109,11 +131,15 @@ public final class InferenceStep {
             panelHead = nil
         }
         self.usePanels = usePanels
+        self.halfWeights = halfWeights
         threads = Self.recommendedThreads(for: c)
         self.allocations = allocations
     }
 
-    deinit { for p in allocations { p.deallocate() } }
+    deinit {
+        for p in allocations { p.deallocate() }
+        for p in halfWeights { p.deallocate() }
+    }
 
     /// Threads that make batch-1 steps fastest for this model: a second core pays off
     /// once a layer's packed weights outgrow one core's cache (measured: a 2×512 model samples
@@ -148,7 +174,9 @@ public final class InferenceStep {
             let x = inputs[k]
             // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
             for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
-            if usePanels {
+            if !halfWeights.isEmpty {
+                for n in 0..<N { ck_packed_gemv_bf16(x + n * W, W, halfWeights[k], gates + n * 4 * H, 4 * H, Int32(threads)) }
+            } else if usePanels {
                 PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
             } else if N == 1 {
                 BLAS.gemv(rows: 4 * H, cols: W, packedWeights[k], x, into: gates, beta: 1)
@@ -164,7 +192,9 @@ public final class InferenceStep {
             }
         }
         for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
-        if let panelHead {
+        if !halfWeights.isEmpty {
+            for n in 0..<N { ck_packed_gemv_bf16(hidden + n * H, H, halfWeights[config.layers], logits + n * V, V, Int32(threads)) }
+        } else if let panelHead {
             PackedGEMM.multiplyAdd(m: N, n: V, k: H, hidden, packed: panelHead, into: logits, threads: threads)
         } else if N == 1 {
             BLAS.gemv(rows: V, cols: H, headWeight, hidden, into: logits, beta: 1)

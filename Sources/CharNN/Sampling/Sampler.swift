@@ -17,13 +17,14 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
-    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:)``.
+    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:)``; `precision` is
+    /// the number format of the weights (see ``SamplingPrecision``).
     ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
     ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(_:)`` for bad options.
     public init(model: CharModel, tokenizer: Tokenizer, options: SamplingOptions = SamplingOptions(),
                 prime: String = "", skipUnknown: Bool = false, seed: UInt64, streams: Int = 1,
-                threads: Int? = nil) throws {
+                threads: Int? = nil, precision: SamplingPrecision = .float32) throws {
         guard tokenizer.vocabulary.count == model.config.vocabularySize else {
             throw ModelError.shapeMismatch("the tokenizer's vocabulary does not match the model")
         }
@@ -32,7 +33,7 @@ public final class Sampler: Sequence, IteratorProtocol {
         self.streams = streams
         picker = try SymbolPicker(options: options, vocabularySize: model.config.vocabularySize)
         rng = RandomGenerator(seed: seed)
-        step = try InferenceStep(model: model, streams: streams)
+        step = try InferenceStep(model: model, streams: streams, precision: precision)
         if let threads { step.threads = threads }
         let encoding = tokenizer.encodeDroppingUnknown(prime)
         if !encoding.unknownSymbols.isEmpty && !skipUnknown {

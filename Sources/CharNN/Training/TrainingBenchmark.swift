@@ -68,7 +68,8 @@ public struct TrainingBenchmark: Sendable {
         return Double(usage.ru_maxrss) / 1024
     }
 
-    /// Trains on `data` for the warm-up and then the timed iterations; then samples batch-1.
+    /// Trains on `data` for the warm-up and then the timed iterations; then samples batch-1 in each
+    /// ``SamplingPrecision``.
     public func run(on data: TrainingData) throws -> [Result] {
         var options = TrainingOptions()
         options.layers = layers
@@ -92,23 +93,27 @@ public struct TrainingBenchmark: Sendable {
         let chars = Double(iterations * batch * steps) / trainSeconds
         var results = [result("train", iterations: iterations, seconds: trainSeconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
+        // Batch-1 sampling, in fp32 ("sample") and with bf16 weights ("sample_bf16").
         let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config))
         OpenBLASRuntime.setThreads(sampleThreads)
-        let sampler = try Sampler(model: model, tokenizer: data.tokenizer,
-                                  options: SamplingOptions(temperature: 0.8), seed: 1, threads: sampleThreads)
-        sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
-        let sampleStart = clock.now
-        sampler.generate(length: sampleSymbols) { _, _ in }
-        let sampleSeconds = (clock.now - sampleStart).seconds
         let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
-        results.append(result("sample", iterations: sampleSymbols, seconds: sampleSeconds,
-                              chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops, vocab: V, loss: nil))
+        for precision in SamplingPrecision.allCases {
+            let sampler = try Sampler(model: model, tokenizer: data.tokenizer, options: SamplingOptions(temperature: 0.8),
+                                      seed: 1, threads: sampleThreads, precision: precision)
+            sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
+            let sampleStart = clock.now
+            sampler.generate(length: sampleSymbols) { _, _ in }
+            let sampleSeconds = (clock.now - sampleStart).seconds
+            results.append(result(precision == .float32 ? "sample" : "sample_bf16", iterations: sampleSymbols,
+                                  seconds: sampleSeconds, chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops,
+                                  vocab: V, loss: nil))
+        }
         return results
     }
 
     private func result(_ phase: String, iterations: Int, seconds: Double, chars: Double, flops: Double, vocab: Int,
                         loss: Double?) -> Result {
-        Result(phase: phase, layers: layers, hidden: hidden, embedding: embedding, batch: phase == "sample" ? 1 : batch,
+        Result(phase: phase, layers: layers, hidden: hidden, embedding: embedding, batch: phase.hasPrefix("sample") ? 1 : batch,
                seq: steps, vocab: vocab, threads: OpenBLASRuntime.threads, iterations: iterations, seconds: seconds,
                charsPerSecond: chars, gflopsPerSecond: chars * flops / 1e9, peakRSSMiB: Self.peakRSSMiB, loss: loss,
                openblasCore: OpenBLASRuntime.coreName, kernels: Activations.variant)

@@ -1,0 +1,114 @@
+// Batch-1 sampling's products with the weights stored as bfloat16: y[n] += x[k] · B[k, n].
+//
+// At H = 512 a sampled symbol reads 13 MB of fp32 weights, more than the cores' L2 caches hold,
+// so sampling runs at the speed of L3. Halving the bytes is the lever; the arithmetic stays fp32:
+// each bf16 weight widens to fp32 exactly (a 16-bit shift), x is never rounded, and the sums are
+// fp32, so the only change from fp32 sampling is the rounding of each weight to 8 significant bits.
+//
+// Layout: panels of 32 columns as in recurrent_gemm.c, but rows in pairs (2q, 2q + 1), each
+// column's two weights side by side in one 32-bit lane: panel[q][j] = (B[2q][j], B[2q+1][j]).
+// One 512-bit load then holds 16 columns of two rows. AVX-512F only: the caller keeps fp32 elsewhere.
+#include "ckernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define NR 32
+
+size_t ck_packed_bf16_count(size_t k, size_t n) { return ((k + 1) / 2) * 2 * ((n + NR - 1) / NR) * NR; }
+
+// fp32 → bf16, rounding to nearest even; NaN stays NaN (quiet).
+uint16_t ck_bf16_from_float(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu)) return (uint16_t)((bits >> 16) | 0x40);
+    return (uint16_t)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+float ck_float_from_bf16(uint16_t value) {
+    uint32_t bits = (uint32_t)value << 16;
+    float result;
+    memcpy(&result, &bits, 4);
+    return result;
+}
+
+void ck_pack_b_bf16(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, uint16_t *packed) {
+    size_t panels = (n + NR - 1) / NR, pairs = (k + 1) / 2;
+    for (size_t p = 0; p < panels; p++) {
+        uint16_t *dst = packed + p * pairs * 2 * NR;
+        for (size_t q = 0; q < pairs; q++) {
+            for (size_t j = 0; j < NR; j++) {
+                size_t col = p * NR + j;
+                for (size_t t = 0; t < 2; t++) {
+                    size_t row = 2 * q + t;
+                    float v = col < n && row < k ? b[row * row_stride + col * col_stride] : 0.0f;
+                    dst[(q * NR + j) * 2 + t] = ck_bf16_from_float(v);
+                }
+            }
+        }
+    }
+}
+
+// One panel: 32 columns over all k rows. Even and odd rows, and two row pairs per iteration,
+// accumulate separately so eight FMA chains are in flight.
+__attribute__((target("avx512f"))) static void ck_bf16_panel(const float *x, size_t k, const uint16_t *bp, float *y,
+                                                            size_t cols) {
+    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+    __m512 acc[2][2][2];  // [pair parity][row parity][16-column half]
+    for (int u = 0; u < 2; u++)
+        for (int t = 0; t < 2; t++) acc[u][t][0] = acc[u][t][1] = _mm512_setzero_ps();
+    size_t pairs = k / 2, q = 0;
+    for (; q + 2 <= pairs; q += 2) {
+        for (int u = 0; u < 2; u++) {
+            const uint16_t *row = bp + (q + u) * 2 * NR;
+            __m512 x0 = _mm512_set1_ps(x[2 * (q + u)]), x1 = _mm512_set1_ps(x[2 * (q + u) + 1]);
+            for (int h = 0; h < 2; h++) {
+                __m512i w = _mm512_loadu_si512((const void *)(row + h * 32));
+                acc[u][0][h] = _mm512_fmadd_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), acc[u][0][h]);
+                acc[u][1][h] = _mm512_fmadd_ps(x1, _mm512_castsi512_ps(_mm512_and_si512(w, high)), acc[u][1][h]);
+            }
+        }
+    }
+    for (; q < (k + 1) / 2; q++) {  // the last pair, and the odd row (its partner is zero padding)
+        const uint16_t *row = bp + q * 2 * NR;
+        __m512 x0 = _mm512_set1_ps(x[2 * q]), x1 = _mm512_set1_ps(2 * q + 1 < k ? x[2 * q + 1] : 0.0f);
+        for (int h = 0; h < 2; h++) {
+            __m512i w = _mm512_loadu_si512((const void *)(row + h * 32));
+            acc[0][0][h] = _mm512_fmadd_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), acc[0][0][h]);
+            acc[0][1][h] = _mm512_fmadd_ps(x1, _mm512_castsi512_ps(_mm512_and_si512(w, high)), acc[0][1][h]);
+        }
+    }
+    for (int h = 0; h < 2; h++) {
+        __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0][0][h], acc[0][1][h]), _mm512_add_ps(acc[1][0][h], acc[1][1][h]));
+        size_t c0 = (size_t)h * 16, left = cols > c0 ? cols - c0 : 0;
+        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        _mm512_mask_storeu_ps(y + c0, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, y + c0), sum));
+    }
+}
+
+typedef struct {
+    const float *x;
+    const uint16_t *packed;
+    float *y;
+    size_t k, n, split, panels;
+} ck_bf16_task;
+
+static void ck_bf16_part(void *context, int part) {
+    const ck_bf16_task *t = context;
+    size_t p0 = part == 0 ? 0 : t->split, p1 = part == 0 ? t->split : t->panels;
+    size_t panel_size = ((t->k + 1) / 2) * 2 * NR;
+    for (size_t p = p0; p < p1; p++) {
+        size_t cols = t->n - p * NR < NR ? t->n - p * NR : NR;
+        ck_bf16_panel(t->x, t->k, t->packed + p * panel_size, t->y + p * NR, cols);
+    }
+}
+
+void ck_packed_gemv_bf16(const float *x, size_t k, const uint16_t *packed, float *y, size_t n, int threads) {
+    size_t panels = (n + NR - 1) / NR;
+    ck_bf16_task task = {x, packed, y, k, n, panels / 2, panels};
+    if (threads < 2 || panels < 2) {
+        task.split = panels;
+        ck_bf16_part(&task, 0);
+        return;
+    }
+    ck_run_in_two(ck_bf16_part, &task, threads);
+}

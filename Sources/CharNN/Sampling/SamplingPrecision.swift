@@ -1,0 +1,34 @@
+import CKernels
+
+/// The number format of the weights used for sampling and scoring.
+///
+/// Batch-1 sampling reads every weight once per symbol and, for models with 512 units, is bound by
+/// memory bandwidth: halving the bytes of the weights makes it faster. `bfloat16` rounds each LSTM
+/// and output weight to bfloat16 (8 significant bits) and keeps all arithmetic, activations, biases
+/// and the embedding in fp32, so its only effect is that rounding; docs/performance.md records what
+/// it does to validation loss. Training always uses fp32.
+public enum SamplingPrecision: String, CaseIterable, Sendable, Codable {
+    case float32
+    case bfloat16
+
+    /// The model as this precision computes it: for `bfloat16`, with every weight matrix the
+    /// sampler reads in bf16 rounded to the nearest bf16 value (biases and the embedding kept).
+    /// Scoring this model gives the loss that sampling in this precision would see.
+    public func applied(to model: CharModel) -> CharModel {
+        guard self == .bfloat16 else { return model }
+        var rounded = model
+        let layout = model.parameters.layout
+        for name in Self.roundedTensorNames(layers: model.config.layers) {
+            guard let t = layout[name] else { continue }
+            rounded.parameters.values.withUnsafeMutableBufferPointer { v in
+                for i in t.offset..<(t.offset + t.count) { v[i] = ck_float_from_bf16(ck_bf16_from_float(v[i])) }
+            }
+        }
+        return rounded
+    }
+
+    /// The tensors that a bfloat16 sampler stores in bf16.
+    static func roundedTensorNames(layers: Int) -> [String] {
+        (0..<layers).flatMap { ["lstm.weight_ih_l\($0)", "lstm.weight_hh_l\($0)"] } + ["head.weight"]
+    }
+}

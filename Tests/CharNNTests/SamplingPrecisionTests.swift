@@ -1,0 +1,65 @@
+import CKernels
+import CharNN
+import Testing
+
+@Suite("bfloat16 sampling weights")
+struct SamplingPrecisionTests {
+    @Test("fp32 → bf16 rounds to nearest, ties to even, keeps NaN a NaN, and widens back exactly")
+    func rounding() {
+        func bf16(_ bits: UInt32) -> UInt16 { ck_bf16_from_float(Float(bitPattern: bits)) }
+        #expect(bf16(0x3F80_0000) == 0x3F80)  // 1.0 is exact
+        #expect(bf16(0x3F80_7FFF) == 0x3F80)  // below half an ulp: down
+        #expect(bf16(0x3F80_8001) == 0x3F81)  // above: up
+        #expect(bf16(0x3F80_8000) == 0x3F80)  // a tie goes to the even neighbour…
+        #expect(bf16(0x3F81_8000) == 0x3F82)  // …up as well as down
+        #expect(bf16(0xBF81_8000) == 0xBF82)  // the sign is kept
+        #expect(ck_float_from_bf16(bf16(Float.nan.bitPattern)).isNaN)
+        #expect(ck_float_from_bf16(0x4049) == Float(bitPattern: 0x4049_0000))
+    }
+
+    @Test("the bf16 product equals an fp32 product of the rounded weights, at awkward shapes, on 1 and 2 threads",
+          .enabled(if: PackedGEMM.isSupported), arguments: [(1, 1), (3, 5), (64, 65), (131, 100), (576, 2048)])
+    func productMatchesRoundedReference(shape: (Int, Int)) {
+        let (k, n) = shape
+        var rng = RandomGenerator(seed: UInt64(k * 7919 + n))
+        let x = BLASTests.random(k, &rng), w = BLASTests.random(n * k, &rng)  // W [n, k], as the LSTM stores it
+        var packed = [UInt16](repeating: 0xFFFF, count: ck_packed_bf16_count(k, n))
+        ck_pack_b_bf16(w, k, n, 1, k, &packed)
+        let y0 = BLASTests.random(n, &rng)
+        var expected = y0
+        for j in 0..<n {
+            var sum: Double = 0
+            for i in 0..<k { sum += Double(x[i]) * Double(ck_float_from_bf16(ck_bf16_from_float(w[j * k + i]))) }
+            expected[j] += Float(sum)
+        }
+        for threads: Int32 in [1, 2] {
+            var y = y0
+            ck_packed_gemv_bf16(x, k, packed, &y, n, threads)
+            let worst = zip(expected, y).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-4 * Float(max(1, k / 64)), "k\(k) n\(n) threads \(threads): \(worst)")
+        }
+    }
+
+    @Test("a bfloat16 sampler computes what fp32 computes on the rounded model, and differs from unrounded fp32")
+    func samplerMatchesRoundedModel() throws {
+        let model = SamplingTests.trained.model
+        let rounded = SamplingPrecision.bfloat16.applied(to: model)
+        #expect(rounded.parameters.values != model.parameters.values)
+        #expect(rounded.parameters.tensor("embedding.weight") == model.parameters.tensor("embedding.weight"))
+        let half = try InferenceStep(model: model, streams: 2, precision: .bfloat16)
+        let reference = try InferenceStep(model: rounded, streams: 2)
+        let exact = try InferenceStep(model: model, streams: 2)
+        let V = model.config.vocabularySize
+        var worst: Float = 0, fromExact: Float = 0
+        for t in 0..<40 {
+            let tokens: [Int32] = [Int32(t % V), Int32((7 * t + 3) % V)]
+            for step in [half, reference, exact] { tokens.withUnsafeBufferPointer { step.step($0) } }
+            for v in 0..<(2 * V) {
+                worst = max(worst, abs(half.logits[v] - reference.logits[v]))
+                fromExact = max(fromExact, abs(half.logits[v] - exact.logits[v]))
+            }
+        }
+        #expect(worst < 1e-4)
+        #expect(fromExact > worst, "rounding the weights should move the logits more than summation order does")
+    }
+}
