@@ -34,6 +34,9 @@ struct UseCLITests {
         #expect(output.symbols == 3 && output.unknown == 1)
         let text = try CharNNBinary.run(["eval", dir + "/text.txt", "--checkpoint", checkpoint])
         #expect(text.stdout.contains("1.0201 nats/char") && text.stdout.contains("3 symbols scored, 1 unknown"))
+        // bfloat16 rounds weight matrices only: the head bias ln 3 (1.09375 in bf16) stays exact.
+        let half = try CharNNBinary.run(["eval", dir + "/text.txt", "--checkpoint", checkpoint, "--precision", "bfloat16"])
+        #expect(half.status == 0 && half.stdout.contains("1.0201 nats/char"), "\(half.stdout)\(half.stderr)")
     }
 
     @Test("eval streams a file in chunks and scores every symbol once")

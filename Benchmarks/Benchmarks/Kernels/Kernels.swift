@@ -96,18 +96,22 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // The sampler's step at batch 1: one symbol through a 2×128 and a 2×512 model.
+    // The sampler's step at batch 1: one symbol through a 2×128 and a 2×512 model, fp32 and bf16 weights.
     for hidden in [128, 512] {
-        Benchmark("sampler step 2x\(hidden) batch 1", configuration: configuration) { benchmark in
-            let config = ModelConfig(vocabularySize: V, embeddingSize: 64, hiddenSize: hidden, layers: 2)
-            let step = try InferenceStep(model: try CharModel(config: config, seed: 1), streams: 1)
-            OpenBLASRuntime.setThreads(step.threads)
-            let flops = TrainingBenchmark.forwardFlopsPerSymbol(layers: 2, hidden: hidden, input: 64, vocabulary: V)
-            timed(benchmark, flops: flops * 2000, items: 2000) {
-                var token: [Int32] = [1]
-                for n in 0..<2000 {
-                    token[0] = Int32(n % V)
-                    token.withUnsafeBufferPointer { step.step($0) }
+        for precision in SamplingPrecision.allCases {
+            let suffix = precision == .float32 ? "" : " bf16"
+            Benchmark("sampler step 2x\(hidden) batch 1\(suffix)", configuration: configuration) { benchmark in
+                let config = ModelConfig(vocabularySize: V, embeddingSize: 64, hiddenSize: hidden, layers: 2)
+                let model = try CharModel(config: config, seed: 1)
+                let step = try InferenceStep(model: model, streams: 1, precision: precision)
+                OpenBLASRuntime.setThreads(step.threads)
+                let flops = TrainingBenchmark.forwardFlopsPerSymbol(layers: 2, hidden: hidden, input: 64, vocabulary: V)
+                timed(benchmark, flops: flops * 2000, items: 2000) {
+                    var token: [Int32] = [1]
+                    for n in 0..<2000 {
+                        token[0] = Int32(n % V)
+                        token.withUnsafeBufferPointer { step.step($0) }
+                    }
                 }
             }
         }
