@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
     var file: String
     @Option(help: ArgumentHelp("The checkpoint to use (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score with the weights rounded as `charnn sample --precision bfloat16` uses them (default: float32).", valueName: "format"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score the weights rounded as `charnn sample` uses them by default (default: float32).", valueName: "format"))
     var precision = SamplingPrecision.float32
     @Flag(help: "Print one JSON object instead of text.")
     var json = false

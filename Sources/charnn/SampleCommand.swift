@@ -52,8 +52,10 @@ struct SampleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 for models with 256 or more units, else 1).", valueName: "n"))
     var threads: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights: float32, or bfloat16 for faster sampling from large models at a small cost in quality (docs/performance.md) (default: float32).", valueName: "format"))
-    var precision = SamplingPrecision.float32
+    // bfloat16 by default: it samples 1.7× faster here and moved validation loss by 0.0001 nats
+    // (docs/performance.md), far inside the 0.01 that would keep fp32 the default.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; about 1.7× faster, validation loss within 0.0001 nats of float32 in docs/performance.md) or float32 (default: bfloat16).", valueName: "format"))
+    var precision = SamplingPrecision.bfloat16
 
     func validate() throws {
         if argmax && (temperature != nil || topK != nil || topP != nil) {

@@ -34,8 +34,8 @@ public final class InferenceStep {
     /// panels that the kernel reads front to back.
     private let usePanels: Bool
     private let panelHead: UnsafeMutablePointer<Float>?
-    /// With bfloat16 on a CPU that runs the packed kernels: per layer the [4H, in + H] matrix and
-    /// then the head, as bf16 row-pair panels (bf16_gemv.c); `packedWeights` is then empty.
+    /// With bfloat16, one stream, and a CPU that runs the packed kernels: per layer the [4H, in + H]
+    /// matrix and then the head, as bf16 row-pair panels (bf16_gemv.c); `packedWeights` is then empty.
     private let halfWeights: [UnsafeMutablePointer<UInt16>]
     /// Threads for the products (1 or 2); ``recommendedThreads(for:)`` by default.
     public var threads: Int
@@ -48,8 +48,10 @@ public final class InferenceStep {
         self.streams = streams
         self.precision = precision
         let usePanels = PackedGEMM.isSupported
-        let useHalf = usePanels && precision == .bfloat16
-        // Without the bf16 kernel, the same numbers come from fp32 products of rounded weights.
+        // The bf16 kernel reads the weights once per stream, so it pays only for one stream; for
+        // several (one fp32 read serves all rows) or without AVX-512, the same numbers come from
+        // fp32 products of the rounded weights.
+        let useHalf = usePanels && precision == .bfloat16 && streams == 1
         let model = useHalf ? model : precision.applied(to: model)
         let H = c.hiddenSize, V = c.vocabularySize, E = c.embeddingSize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
@@ -175,7 +177,7 @@ public final class InferenceStep {
             // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
             for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
             if !halfWeights.isEmpty {
-                for n in 0..<N { ck_packed_gemv_bf16(x + n * W, W, halfWeights[k], gates + n * 4 * H, 4 * H, Int32(threads)) }
+                ck_packed_gemv_bf16(x, W, halfWeights[k], gates, 4 * H, Int32(threads))
             } else if usePanels {
                 PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
             } else if N == 1 {
@@ -193,7 +195,7 @@ public final class InferenceStep {
         }
         for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
         if !halfWeights.isEmpty {
-            for n in 0..<N { ck_packed_gemv_bf16(hidden + n * H, H, halfWeights[config.layers], logits + n * V, V, Int32(threads)) }
+            ck_packed_gemv_bf16(hidden, H, halfWeights[config.layers], logits, V, Int32(threads))
         } else if let panelHead {
             PackedGEMM.multiplyAdd(m: N, n: V, k: H, hidden, packed: panelHead, into: logits, threads: threads)
         } else if N == 1 {
