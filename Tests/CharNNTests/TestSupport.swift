@@ -96,6 +96,9 @@ func tinyTrainingOptions(steps: Int) -> TrainingOptions {
     options.batch = 4
     options.steps = 8
     options.maxSteps = steps
+    // Tests split one run into sessions with different --steps budgets; a cosine plan is fit to
+    // each session's budget (on purpose), so they pin the constant rate.
+    options.schedule = .constant
     options.evalEvery = 4
     options.saveEvery = 3
     options.validationFraction = 0.1

@@ -34,6 +34,32 @@ struct TrainingRunTests {
         #expect(log.map(\.step) == [4, 5, 8, 9, 12, 14])
     }
 
+    @Test("with the default cosine schedule, a run interrupted at step k and resumed to the same target is bit-identical")
+    func bitIdenticalCosineResume() throws {
+        let dir = try temporaryDirectory("cosine")
+        let corpus = try writeSmallCorpus(in: dir)
+        var options = tinyTrainingOptions(steps: 12)
+        options.schedule = TrainingOptions().schedule
+        try #require(options.schedule == .cosine)
+        _ = try Self.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
+        // The first session is stopped from outside (as Ctrl-C does) at step 5, with the same target.
+        // (In a scope of its own: the run holds the directory's lock until it is released.)
+        do {
+            var steps = 0
+            let run = try TrainingRun(corpusPath: corpus, textOptions: TextOptions(), options: options,
+                                      directory: RunDirectory(path: dir + "/split"), mode: .fresh)
+            let first = try run.run(events: { if case .progress = $0 { steps += 1 } }, shouldStop: { steps >= 5 })
+            #expect(first.step == 5)
+        }
+        let resumed = try Self.train(corpus: corpus, out: dir + "/split", options: options, mode: .resume)
+        #expect(resumed.step == 12)
+        let a = try Checkpoint.load(from: dir + "/straight/latest.safetensors")
+        let b = try Checkpoint.load(from: dir + "/split/latest.safetensors")
+        #expect(b.training?.step == 12)
+        #expect(a.model.parameters.values == b.model.parameters.values)
+        #expect(a.optimizer == b.optimizer)
+    }
+
     @Test("resume drops log records from after the checkpoint, so each step is logged once")
     func resumeTrimsLog() throws {
         let dir = try temporaryDirectory("trim")
