@@ -9,10 +9,9 @@
 // column's two weights side by side in one 32-bit lane: panel[q][j] = (B[2q][j], B[2q+1][j]).
 // One 512-bit load then holds 16 columns of two rows. AVX-512F only: the caller keeps fp32 elsewhere.
 #include "ckernels.h"
+#include "panel_store.h"
 #include <immintrin.h>
 #include <string.h>
-
-#define NR 32
 
 size_t ck_packed_bf16_count(size_t k, size_t n) { return ((k + 1) / 2) * 2 * ((n + NR - 1) / NR) * NR; }
 
@@ -48,41 +47,36 @@ void ck_pack_b_bf16(const float *b, size_t k, size_t n, size_t row_stride, size_
     }
 }
 
+// One row pair of a panel: both rows' 32 bf16 weights per column half, widened to fp32 (the even
+// row by a shift into the high half, the odd row by masking off the low half) and accumulated.
+__attribute__((target("avx512f"))) static inline void ck_bf16_row_pair(__m512 even[2], __m512 odd[2], const uint16_t *row,
+                                                                      float x_even, float x_odd) {
+    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+    __m512 x0 = _mm512_set1_ps(x_even), x1 = _mm512_set1_ps(x_odd);
+    for (int h = 0; h < 2; h++) {
+        __m512i w = _mm512_loadu_si512((const void *)(row + h * 32));
+        even[h] = _mm512_fmadd_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), even[h]);
+        odd[h] = _mm512_fmadd_ps(x1, _mm512_castsi512_ps(_mm512_and_si512(w, high)), odd[h]);
+    }
+}
+
 // One panel: 32 columns over all k rows. Even and odd rows, and two row pairs per iteration,
 // accumulate separately so eight FMA chains are in flight.
 __attribute__((target("avx512f"))) static void ck_bf16_panel(const float *x, size_t k, const uint16_t *bp, float *y,
                                                             size_t cols) {
-    const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
     __m512 acc[2][2][2];  // [pair parity][row parity][16-column half]
     for (int u = 0; u < 2; u++)
         for (int t = 0; t < 2; t++) acc[u][t][0] = acc[u][t][1] = _mm512_setzero_ps();
     size_t pairs = k / 2, q = 0;
-    for (; q + 2 <= pairs; q += 2) {
-        for (int u = 0; u < 2; u++) {
-            const uint16_t *row = bp + (q + u) * 2 * NR;
-            __m512 x0 = _mm512_set1_ps(x[2 * (q + u)]), x1 = _mm512_set1_ps(x[2 * (q + u) + 1]);
-            for (int h = 0; h < 2; h++) {
-                __m512i w = _mm512_loadu_si512((const void *)(row + h * 32));
-                acc[u][0][h] = _mm512_fmadd_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), acc[u][0][h]);
-                acc[u][1][h] = _mm512_fmadd_ps(x1, _mm512_castsi512_ps(_mm512_and_si512(w, high)), acc[u][1][h]);
-            }
-        }
-    }
-    for (; q < (k + 1) / 2; q++) {  // the last pair, and the odd row (its partner is zero padding)
-        const uint16_t *row = bp + q * 2 * NR;
-        __m512 x0 = _mm512_set1_ps(x[2 * q]), x1 = _mm512_set1_ps(2 * q + 1 < k ? x[2 * q + 1] : 0.0f);
-        for (int h = 0; h < 2; h++) {
-            __m512i w = _mm512_loadu_si512((const void *)(row + h * 32));
-            acc[0][0][h] = _mm512_fmadd_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), acc[0][0][h]);
-            acc[0][1][h] = _mm512_fmadd_ps(x1, _mm512_castsi512_ps(_mm512_and_si512(w, high)), acc[0][1][h]);
-        }
-    }
-    for (int h = 0; h < 2; h++) {
-        __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0][0][h], acc[0][1][h]), _mm512_add_ps(acc[1][0][h], acc[1][1][h]));
-        size_t c0 = (size_t)h * 16, left = cols > c0 ? cols - c0 : 0;
-        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        _mm512_mask_storeu_ps(y + c0, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, y + c0), sum));
-    }
+    for (; q + 2 <= pairs; q += 2)
+        for (int u = 0; u < 2; u++)
+            ck_bf16_row_pair(acc[u][0], acc[u][1], bp + (q + u) * 2 * NR, x[2 * (q + u)], x[2 * (q + u) + 1]);
+    for (; q < (k + 1) / 2; q++)  // the last pair, and the odd row (its partner is zero padding)
+        ck_bf16_row_pair(acc[0][0], acc[0][1], bp + q * 2 * NR, x[2 * q], 2 * q + 1 < k ? x[2 * q + 1] : 0.0f);
+    __m512 sum[2];
+    for (int h = 0; h < 2; h++)
+        sum[h] = _mm512_add_ps(_mm512_add_ps(acc[0][0][h], acc[0][1][h]), _mm512_add_ps(acc[1][0][h], acc[1][1][h]));
+    ck_add_store_row(y, sum[0], sum[1], cols);
 }
 
 typedef struct {

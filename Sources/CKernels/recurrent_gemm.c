@@ -4,13 +4,13 @@
 // is packed into panels of 32 columns, K-major, so the micro-kernel streams each panel once per
 // 6-row block of A with 12 zmm accumulators. AVX-512 only: elsewhere the caller uses OpenBLAS.
 #include "ckernels.h"
+#include "panel_store.h"
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NR 32
 #define MR 6
 
 size_t ck_packed_b_floats(size_t k, size_t n) { return k * ((n + NR - 1) / NR) * NR; }
@@ -45,13 +45,7 @@ __attribute__((target("avx512f"))) static void ck_kernel_6x32(const float *a, si
             }
         }
     }
-    __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-    __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    for (size_t r = 0; r < rows; r++) {
-        float *cr = c + r * ldc;
-        _mm512_mask_storeu_ps(cr, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), acc[r][0]));
-        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), acc[r][1]));
-    }
+    for (size_t r = 0; r < rows; r++) ck_add_store_row(c + r * ldc, acc[r][0], acc[r][1], cols);
 }
 
 // One row of A (m = 1, as in sampling): the 6×32 kernel would leave a single chain of dependent
@@ -76,10 +70,7 @@ __attribute__((target("avx512f"))) static void ck_kernel_1x32(const float *a, co
     }
     __m512 s0 = _mm512_add_ps(_mm512_add_ps(acc[0][0], acc[1][0]), _mm512_add_ps(acc[2][0], acc[3][0]));
     __m512 s1 = _mm512_add_ps(_mm512_add_ps(acc[0][1], acc[1][1]), _mm512_add_ps(acc[2][1], acc[3][1]));
-    __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
-    __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), s0));
-    _mm512_mask_storeu_ps(c + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), s1));
+    ck_add_store_row(c, s0, s1, cols);
 }
 
 // Panels [p0, p1) of the product.
