@@ -53,6 +53,8 @@ struct TrainCommand: ParsableCommand {
     var warmupSteps: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("Largest allowed gradient norm; larger gradients are scaled down to it (default: \(defaults.clip)).", valueName: "norm"))
     var clip: Float?
+    @Option(name: .customLong("average-decay"), parsing: .unconditional, help: ArgumentHelp("Validate, save and sample with a moving average of the weights, each step keeping this fraction of it (for example 0.999, about the last 1000 steps); smooths the step-to-step noise of late training (default: off).", valueName: "beta"))
+    var averageDecay: Double?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
     var epochs: Int?
@@ -104,6 +106,7 @@ struct TrainCommand: ParsableCommand {
         o.schedule = lrSchedule ?? o.schedule
         o.warmupSteps = warmupSteps ?? o.warmupSteps
         o.clip = clip ?? o.clip
+        o.averageDecay = averageDecay ?? o.averageDecay
         o.epochs = epochs
         o.maxSteps = steps
         o.timeBudgetSeconds = try time.map(parseTime)

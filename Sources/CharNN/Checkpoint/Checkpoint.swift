@@ -18,14 +18,18 @@ public struct Checkpoint: Sendable {
     /// The run's state and its carried hidden state; nil in a weights-only checkpoint.
     public var training: TrainingState?
     public var carriedState: RecurrentState?
+    /// The raw weights training continues from, when the run averages its weights (then `model`
+    /// holds the average); stored as `training.weights.<name>`.
+    public var trainingWeights: ParameterSet?
 
     public init(model: CharModel, tokenizer: Tokenizer, optimizer: AdamOptimizer? = nil,
-                training: TrainingState? = nil, carriedState: RecurrentState? = nil) {
+                training: TrainingState? = nil, carriedState: RecurrentState? = nil, trainingWeights: ParameterSet? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.optimizer = optimizer
         self.training = training
         self.carriedState = carriedState
+        self.trainingWeights = trainingWeights
     }
 
     /// The same model and tokenizer without optimizer or training state (`charnn export --weights-only`).
@@ -76,6 +80,7 @@ extension Checkpoint {
                 beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.epsilon, step: optimizer.stepCount))
         }
         if let training { metadata["training"] = json(training) }
+        if let trainingWeights { add(trainingWeights, prefix: "training.weights.") }
         if let state = carriedState {
             let shape = [state.layers, state.batch, state.hidden]
             tensors.append(("training.state_h", .init(state.h, shape: shape)))

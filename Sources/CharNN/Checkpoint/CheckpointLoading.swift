@@ -104,6 +104,7 @@ extension Checkpoint {
         }
         var training: TrainingState?
         var carried: RecurrentState?
+        var trainingWeights: ParameterSet?
         if meta["training"] != nil {
             let state = try decode(TrainingState.self, "training")
             try CheckpointSanity.check(state, config: config, path: path)
@@ -115,11 +116,13 @@ extension Checkpoint {
             let (hValues, cValues) = (h.floats(), c.floats())
             try CheckpointSanity.checkFinite(hValues + cValues, what: "the carried hidden state", path: path)
             carried = try? RecurrentState(layers: h.shape[0], batch: h.shape[1], hidden: h.shape[2], h: hValues, c: cValues)
+            if state.options.averageDecay != nil { trainingWeights = try parameters(prefix: "training.weights.") }
         }
         // A resumable checkpoint needs all three parts; a weights-only one none of them.
         guard (optimizer == nil) == (training == nil) else {
             throw .invalid(path: path, reason: "optimizer and training state must be stored together")
         }
-        self.init(model: model, tokenizer: tokenizer, optimizer: optimizer, training: training, carriedState: carried)
+        self.init(model: model, tokenizer: tokenizer, optimizer: optimizer, training: training, carriedState: carried,
+                  trainingWeights: trainingWeights)
     }
 }

@@ -8,6 +8,8 @@ public final class Trainer {
     public private(set) var optimizer: AdamOptimizer
     public private(set) var state: TrainingState
     public private(set) var carried: RecurrentState
+    /// The moving average of the weights, when the run keeps one (`averageDecay`).
+    public private(set) var average: WeightAverage?
     public let data: TrainingData
     public let streams: BatchStreams
     public let evaluator: Evaluator
@@ -30,7 +32,8 @@ public final class Trainer {
             step: 0, cursor: .init(), rng: RandomGenerator(seed: options.seed ^ 0xD809_0D7E),
             learningRate: plan, bestValidationLoss: nil, elapsedSeconds: 0, options: options, corpus: data.fingerprint)
         try self.init(data: data, streams: streams, model: model, optimizer: AdamOptimizer(layout: model.parameters.layout),
-                      state: state, carried: RecurrentState(layers: config.layers, batch: options.batch, hidden: config.hiddenSize))
+                      state: state, carried: RecurrentState(layers: config.layers, batch: options.batch, hidden: config.hiddenSize),
+                      average: options.averageDecay.map { WeightAverage(decay: $0, startingAt: model.parameters) })
     }
 
     /// Continues the run saved in `checkpoint` on the same corpus.
@@ -42,18 +45,31 @@ public final class Trainer {
               checkpoint.tokenizer == data.tokenizer else {
             throw TrainingError.incompatibleResume("the corpus differs from the one this run was trained on (\(saved.corpus.fileName))")
         }
+        // With averaging, the file's model tensors hold the average (what sampling should use) and
+        // the raw iterate that training continues from is stored beside them.
+        var model = checkpoint.model
+        var average: WeightAverage?
+        if let decay = saved.options.averageDecay {
+            guard let raw = checkpoint.trainingWeights else {
+                throw TrainingError.incompatibleResume("the run averages its weights but the checkpoint lacks the raw weights (training.weights.*)")
+            }
+            average = WeightAverage(decay: decay, startingAt: model.parameters)
+            model.parameters = raw
+        }
         let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.steps)
-        try self.init(data: data, streams: streams, model: checkpoint.model, optimizer: optimizer, state: saved, carried: carried)
+        try self.init(data: data, streams: streams, model: model, optimizer: optimizer, state: saved, carried: carried,
+                      average: average)
     }
 
     private init(data: TrainingData, streams: BatchStreams, model: CharModel, optimizer: AdamOptimizer,
-                 state: TrainingState, carried: RecurrentState) throws {
+                 state: TrainingState, carried: RecurrentState, average: WeightAverage?) throws {
         self.data = data
         self.streams = streams
         self.model = model
         self.optimizer = optimizer
         self.state = state
         self.carried = carried
+        self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
         workspace = try ModelWorkspace(config: model.config, batch: streams.batch, steps: streams.steps)
         workspace.recurrentThreads = state.options.threads
@@ -100,6 +116,7 @@ public final class Trainer {
         }
         optimizer.update(&model.parameters, gradients: gradients, learningRate: Float(learningRate))
         state.step += 1
+        average?.update(with: model.parameters, step: state.step)
         return loss
     }
 
@@ -116,9 +133,19 @@ public final class Trainer {
         return last
     }
 
-    /// Mean validation loss (nats per symbol) over the whole validation split, or nil without one.
+    /// The model to validate, save and sample: the weight average when the run keeps one, else
+    /// the raw weights being trained.
+    public var evaluatedModel: CharModel {
+        guard let average else { return model }
+        var averaged = model
+        averaged.parameters = average.values
+        return averaged
+    }
+
+    /// Mean validation loss (nats per symbol) of ``evaluatedModel`` over the whole validation
+    /// split, or nil without one.
     public func evaluate() throws -> Double? {
-        try evaluator.meanLoss(of: model)
+        try evaluator.meanLoss(of: evaluatedModel)
     }
 
     /// Records a validation loss; returns true if it is the best so far.
@@ -155,6 +182,7 @@ public final class Trainer {
 
     /// Everything needed to continue this run exactly.
     public func checkpoint() -> Checkpoint {
-        Checkpoint(model: model, tokenizer: data.tokenizer, optimizer: optimizer, training: state, carriedState: carried)
+        Checkpoint(model: evaluatedModel, tokenizer: data.tokenizer, optimizer: optimizer, training: state, carriedState: carried,
+                   trainingWeights: average == nil ? nil : model.parameters)
     }
 }

@@ -18,6 +18,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var schedule = LearningRateSchedule.cosine
     public var warmupSteps = 0
     public var clip: Float = 5
+    /// Decay of the moving average of the weights that is validated, saved and sampled; nil
+    /// validates the raw weights (see ``WeightAverage``).
+    public var averageDecay: Double?
 
     // The budget; with none given, ``defaultTimeBudget`` applies.
     public var epochs: Int?
@@ -78,6 +81,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw .invalidOption("--lr must be a positive number no larger than 10, got \(learningRate)")
         }
         guard warmupSteps >= 0 else { throw .invalidOption("--warmup-steps must be 0 or more, got \(warmupSteps)") }
+        if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
+            throw .invalidOption("--average-decay must be between 0 and 1 (for example 0.999), got \(averageDecay)")
+        }
         guard clip.isFinite && clip > 0 else { throw .invalidOption("--clip must be a positive number, got \(clip)") }
         guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
             throw .invalidOption("--val-frac must be in [0, 0.5], got \(validationFraction)")
