@@ -44,6 +44,9 @@ struct InspectCommand: ParsableCommand {
         if let step = info.step {
             print("training:    step \(step), epoch \(info.epoch ?? 0)" + (info.bestValidationLoss.map { String(format: ", best validation loss %.4f nats/char", $0) } ?? ""))
         }
+        if let decay = info.averageDecay {
+            print("weights:     moving average (--average-decay \(decay)); the raw weights training resumes from are stored as training.weights.*")
+        }
         if let stored = info.storedChecksum, let computed = info.computedChecksum {
             print("checksum:    " + (info.checksumMatches ? "ok (CRC-32C \(computed))" : "MISMATCH: stored \(stored), computed \(computed): the tensor data is damaged"))
         }

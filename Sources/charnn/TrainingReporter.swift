@@ -31,6 +31,9 @@ struct TrainingReporter {
             emit("\(what): \(c.layers)×\(c.hiddenSize) LSTM, embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
                 + "\(start.vocabularySize) symbols in the vocabulary; \(start.trainSymbols) training and \(start.validationSymbols) validation symbols; "
                 + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.steps) symbols. Writing to \(start.runDirectory)/")
+            if let decay = start.options.averageDecay {
+                emit("Validating and saving a moving average of the weights (--average-decay \(decay)).")
+            }
             if let budget = start.timeBudgetSeconds, start.options.timeBudgetSeconds == nil {
                 emit("No --epochs, --steps or --time given: training for \(TrainingDuration(seconds: budget)).")
             }

@@ -59,7 +59,7 @@ struct ErrorStats: CustomStringConvertible {
 
 /// Runs `body` with the element-wise kernels on this thread switched to `variant`.
 func inVariant(_ variant: String, _ body: () throws -> Void) throws {
-    let ran = try Activations.withVariant(variant, body)
+    let ran: Void? = try Activations.withVariant(variant, body)
     try #require(ran != nil, "this CPU cannot run the \(variant) kernels")
 }
 

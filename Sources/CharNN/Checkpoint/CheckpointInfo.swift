@@ -22,6 +22,8 @@ public struct CheckpointInfo: Sendable, Codable {
     public var step: Int?
     public var epoch: Int?
     public var bestValidationLoss: Double?
+    /// The decay of the weight average the model tensors hold, when the run keeps one.
+    public var averageDecay: Double?
     public var storedChecksum: String?
     public var computedChecksum: String?
     /// True when the stored and computed CRC-32C agree.
@@ -67,6 +69,7 @@ public struct CheckpointInfo: Sendable, Codable {
             info.step = checkpoint.training?.step
             info.epoch = checkpoint.training?.cursor.epoch
             info.bestValidationLoss = checkpoint.training?.bestValidationLoss
+            info.averageDecay = checkpoint.training?.options.averageDecay
         } catch {
             info.problem = error.description
         }

@@ -63,7 +63,8 @@ struct ExtremeTemperatureTests {
     @Test("a temperature so small that 1/T overflows samples greedily instead of picking the last symbol")
     func tinyTemperature() throws {
         var rng = RandomGenerator(seed: 9)
-        for temperature in [1e-320, 1e-310, Double.leastNonzeroMagnitude] {
+        // Subnormal temperatures (1e-320, 1e-310), built without a literal that underflows.
+        for temperature in [Double.leastNormalMagnitude / 1e12, Double.leastNormalMagnitude / 1e2, Double.leastNonzeroMagnitude] {
             var picker = try SymbolPicker(options: SamplingOptions(temperature: temperature), vocabularySize: 50)
             for _ in 0..<20 {
                 let logits = (0..<50).map { _ in Float(rng.nextUnitDouble() * 10 - 5) }
