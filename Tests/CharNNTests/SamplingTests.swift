@@ -41,6 +41,29 @@ struct SamplingTests {
         }
     }
 
+    @Test("a second thread is used once the weights read per symbol reach 384 KiB, and gives the same text")
+    func threadChoice() throws {
+        func config(_ hidden: Int) -> ModelConfig {
+            ModelConfig(vocabularySize: 65, embeddingSize: 64, hiddenSize: hidden, layers: 2)
+        }
+        let two = min(2, ProcessInfo.processInfo.activeProcessorCount)
+        // 2×64 reads 262 KiB of fp32 weights per symbol; 2×128 950 KiB, 475 KiB in bf16.
+        #expect(InferenceStep.recommendedThreads(for: config(64)) == 1)
+        #expect(InferenceStep.recommendedThreads(for: config(128)) == two)
+        #expect(InferenceStep.recommendedThreads(for: config(512), precision: .bfloat16) == two)
+        // Several streams multiply the arithmetic on each weight read.
+        #expect(InferenceStep.recommendedThreads(for: config(64), streams: 4) == two)
+        let model = Self.trained.model
+        var texts: [String] = []
+        for threads in [1, 2] {
+            let sampler = try Sampler(model: model, tokenizer: Self.trained.tokenizer, seed: 3, threads: threads)
+            var text = ""
+            sampler.generate(length: 300) { text += $1 }
+            texts.append(text)
+        }
+        #expect(texts[0] == texts[1] && texts[0].count == 300)
+    }
+
     @Test("the same seed and options give the same text; another seed another text")
     func seedDeterminism() throws {
         let options = SamplingOptions(temperature: 0.9, topP: 0.95)

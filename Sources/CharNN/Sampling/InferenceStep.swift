@@ -37,7 +37,7 @@ public final class InferenceStep {
     /// With bfloat16, one stream, and a CPU that runs the packed kernels: per layer the [4H, in + H]
     /// matrix and then the head, as bf16 row-pair panels (bf16_gemv.c); `packedWeights` is then empty.
     private let halfWeights: [UnsafeMutablePointer<UInt16>]
-    /// Threads for the products (1 or 2); ``recommendedThreads(for:)`` by default.
+    /// Threads for the products (1 or 2); ``recommendedThreads(for:precision:streams:)`` by default.
     public var threads: Int
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
@@ -134,7 +134,7 @@ public final class InferenceStep {
         }
         self.usePanels = usePanels
         self.halfWeights = halfWeights
-        threads = Self.recommendedThreads(for: c)
+        threads = Self.recommendedThreads(for: c, precision: precision, streams: streams)
         self.allocations = allocations
     }
 
@@ -143,13 +143,26 @@ public final class InferenceStep {
         for p in halfWeights { p.deallocate() }
     }
 
-    /// Threads that make batch-1 steps fastest for this model: a second core pays off
-    /// once a layer's packed weights outgrow one core's cache (measured: a 2×512 model samples
-    /// 1.9× faster with 2 threads, a 2×128 model no faster), capped by the cores present.
-    public static func recommendedThreads(for config: ModelConfig) -> Int {
-        let largestLayer = 4 * config.hiddenSize * (max(config.embeddingSize, config.hiddenSize) + config.hiddenSize)
+    /// Threads that make steps fastest: a second core pays off once the weights read per step
+    /// (all of them, every step) outgrow what one core streams quickly from its own 1 MiB L2.
+    /// Measured with `charnn sample --threads 1|2` (2026-11-27, symbols/s, fp32 / bf16):
+    /// 2×64 (256 KiB fp32) 257k → 109k / 343k → 325k; 2×96 (540 KiB) 141k → 191k / 209k → 233k;
+    /// 2×128 (950 KiB) 84k → 136k / 135k → 174k. Hence 2 threads from 384 KiB, capped by the cores.
+    public static func recommendedThreads(for config: ModelConfig, precision: SamplingPrecision = .float32,
+                                          streams: Int = 1) -> Int {
+        // Several streams use fp32 products (see init); each reads the weights once for all rows,
+        // but does N rows of arithmetic on them.
+        let bytesPerWeight = precision == .bfloat16 && streams == 1 && PackedGEMM.isSupported ? 2 : 4
+        let bytes = weightsPerStep(config) * bytesPerWeight * max(1, streams)
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return largestLayer >= 1 << 19 ? min(2, cores) : 1
+        return bytes >= 384 << 10 ? min(2, cores) : 1
+    }
+
+    /// The weight-matrix entries one step reads: each layer's [4H, in + H] and the head's [V, H].
+    static func weightsPerStep(_ config: ModelConfig) -> Int {
+        let H = config.hiddenSize
+        let layers = (0..<config.layers).reduce(0) { $0 + 4 * H * (config.inputSize(ofLayer: $1) + H) }
+        return layers + config.vocabularySize * H
     }
 
     /// Sets every stream back to the all-zero state.

@@ -17,7 +17,7 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
-    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:)``; `precision` is
+    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:precision:streams:)``; `precision` is
     /// the number format of the weights (see ``SamplingPrecision``).
     ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model

@@ -78,6 +78,9 @@ public struct TrainingBenchmark: Sendable {
         options.batch = batch
         options.steps = steps
         options.threads = threads
+        // The same model as the PyTorch peer (../shared/peers), which has no dropout; the
+        // training default (0.2) would add its masks' work and memory to one side only.
+        options.dropout = 0
         OpenBLASRuntime.setThreads(threads)
         let V = data.tokenizer.vocabulary.count
         let clock = ContinuousClock()
@@ -94,10 +97,10 @@ public struct TrainingBenchmark: Sendable {
         var results = [result("train", iterations: iterations, seconds: trainSeconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
         // Batch-1 sampling, in fp32 ("sample") and with bf16 weights ("sample_bf16").
-        let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config))
-        OpenBLASRuntime.setThreads(sampleThreads)
         let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
         for precision in SamplingPrecision.allCases {
+            let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config, precision: precision))
+            OpenBLASRuntime.setThreads(sampleThreads)
             let sampler = try Sampler(model: model, tokenizer: data.tokenizer, options: SamplingOptions(temperature: 0.8),
                                       seed: 1, threads: sampleThreads, precision: precision)
             sampler.generate(length: min(500, sampleSymbols)) { _, _ in }
