@@ -83,6 +83,9 @@ float ck_float_from_bf16(uint16_t value);
 // Runs task(context, 0) on the calling thread and task(context, 1) on charnn's second thread at
 // the same time (both on the caller when threads < 2 or the second thread is busy elsewhere).
 void ck_run_in_two(void (*task)(void *context, int part), void *context, int threads);
+// Lets the second thread sleep at once after its current task instead of spinning for the next:
+// call it when a run of back-to-back tasks (a time loop) is over.
+void ck_worker_rest(void);
 // The cell kernels with the batch split over two threads (see ck_run_in_two).
 void ck_lstm_cell_forward_threaded(float *pre, const float *c_prev, float *c, float *h, size_t batch,
                                    size_t hidden, int threads);

@@ -54,6 +54,8 @@ func lstmForward(
             gates, act.cell + t * B * H, act.cell + (t + 1) * B * H, act.hidden + (t + 1) * B * H, B, H,
             Int32(packed?.threads ?? 1))
     }
+    // OpenBLAS's thread takes the second core for the batched products that follow.
+    ck_worker_rest()
 }
 
 /// dOut: [T, B, H] (gradient of the layer's outputs) → dx: [T, B, I]; accumulates into grads.
@@ -85,6 +87,7 @@ func lstmBackward(
             BLAS.gemm(m: B, n: H, k: G, dGatesT, w.weightHH, into: dh)
         }
     }
+    ck_worker_rest()
     let rows = T * B
     // dW_ih[4H, I] += dGatesᵀ[4H, T·B] · x[T·B, I]
     BLAS.gemm(m: G, n: I, k: rows, dGates, transposeA: true, x, into: grads.weightIH, beta: 1)
