@@ -47,7 +47,7 @@ struct SamplingTests {
             ModelConfig(vocabularySize: 65, embeddingSize: 64, hiddenSize: hidden, layers: 2)
         }
         let two = min(2, ProcessInfo.processInfo.activeProcessorCount)
-        // 2×64 reads 262 KiB of fp32 weights per symbol; 2×128 950 KiB, 475 KiB in bf16.
+        // 2×64 reads 272 KiB of fp32 weights per symbol; 2×128 928 KiB, 464 KiB in bf16.
         #expect(InferenceStep.recommendedThreads(for: config(64)) == 1)
         #expect(InferenceStep.recommendedThreads(for: config(128)) == two)
         #expect(InferenceStep.recommendedThreads(for: config(512), precision: .bfloat16) == two)

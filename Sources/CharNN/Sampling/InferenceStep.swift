@@ -146,8 +146,8 @@ public final class InferenceStep {
     /// Threads that make steps fastest: a second core pays off once the weights read per step
     /// (all of them, every step) outgrow what one core streams quickly from its own 1 MiB L2.
     /// Measured with `charnn sample --threads 1|2` (2026-11-27, symbols/s, fp32 / bf16):
-    /// 2×64 (256 KiB fp32) 257k → 109k / 343k → 325k; 2×96 (540 KiB) 141k → 191k / 209k → 233k;
-    /// 2×128 (950 KiB) 84k → 136k / 135k → 174k. Hence 2 threads from 384 KiB, capped by the cores.
+    /// 2×64 (272 KiB fp32) 257k → 109k / 343k → 325k; 2×96 (552 KiB) 141k → 191k / 209k → 233k;
+    /// 2×128 (928 KiB) 84k → 136k / 135k → 174k. Hence 2 threads from 384 KiB, capped by the cores.
     public static func recommendedThreads(for config: ModelConfig, precision: SamplingPrecision = .float32,
                                           streams: Int = 1) -> Int {
         // Several streams use fp32 products (see init); each reads the weights once for all rows,
