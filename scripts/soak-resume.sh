@@ -7,6 +7,7 @@
 #
 #   scripts/soak-resume.sh              # 30 kills over a 2000-step run
 #   KILLS=40 STEPS=3000 scripts/soak-resume.sh
+#   FLAGS="--average-decay 0.99" scripts/soak-resume.sh     # extra training flags, e.g. averaging
 #
 # Not part of CI: it takes minutes. Exit status 0 only if every check passed; the last line is the
 # verdict. Uses the debug build (built if missing) unless CHARNN names a binary.
@@ -23,6 +24,8 @@ corpus="$PWD/corpora/smoke.txt"
 # --threads 1 makes training deterministic; --save-every 1 keeps a save in flight much of the time.
 opts=(--layers 2 --hidden 32 --embedding 16 --dropout 0.1 --batch 8 --seq 32 --threads 1 --seed 7
       --steps "$STEPS" --save-every 1 --eval-every 25 --quiet)
+read -r -a extra <<< "${FLAGS:-}"
+opts+=("${extra[@]}")
 say() { echo "soak: $*"; }
 fail() { say "FAIL: $*"; say "files kept in $work"; exit 1; }
 
