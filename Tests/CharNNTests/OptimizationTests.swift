@@ -5,7 +5,7 @@ import Testing
 struct OptimizationTests {
     @Test("Adam's first steps match the closed form")
     func adam() throws {
-        let layout = ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+        let layout = tinyLayout()
         var parameters = ParameterSet(zerosFor: layout)
         var gradients = ParameterSet(zerosFor: layout)
         for i in gradients.values.indices { gradients.values[i] = Float(i % 3) - 1 }  // -1, 0, 1, …
@@ -22,7 +22,7 @@ struct OptimizationTests {
 
     @Test("clipping scales the whole gradient to the maximum norm and reports the norm before")
     func clipping() throws {
-        let layout = ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+        let layout = tinyLayout()
         var gradients = ParameterSet(zerosFor: layout)
         gradients.values[0] = 3
         gradients.values[1] = 4

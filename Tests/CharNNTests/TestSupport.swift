@@ -63,6 +63,12 @@ func inVariant(_ variant: String, _ body: () throws -> Void) throws {
     try #require(ran != nil, "this CPU cannot run the \(variant) kernels")
 }
 
+/// The smallest parameter layout (vocabulary 2, embedding 1, one layer of one unit), for tests of
+/// code that runs over a flat parameter buffer.
+func tinyLayout() -> ParameterLayout {
+    ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+}
+
 /// A fresh empty directory under the system's temporary directory.
 func temporaryDirectory(_ label: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-\(label)-\(UUID().uuidString)").path

@@ -6,7 +6,7 @@ import Testing
 struct WeightAverageTests {
     @Test("the decay ramps up as (1 + t) / (10 + t) to β, and each update mixes in the new weights")
     func formula() throws {
-        let layout = ParameterLayout(config: ModelConfig(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1))
+        let layout = tinyLayout()
         var start = ParameterSet(zerosFor: layout)
         for i in start.values.indices { start.values[i] = 1 }
         var average = WeightAverage(decay: 0.9, startingAt: start)

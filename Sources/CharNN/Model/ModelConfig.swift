@@ -23,6 +23,15 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
     /// Input width of LSTM layer `k`: the embedding for the first, the layer below's output after.
     public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : hiddenSize }
 
+    /// Entries of the matrices one step multiplies through: each layer's [4H, in + H] and the
+    /// head's [V, H] (the embedding is a lookup; biases are not products). A forward step costs
+    /// twice this in FLOPs and, at batch 1, reads each of these weights once.
+    public var matrixWeightCount: Int {
+        let H = hiddenSize
+        let lstm = (0..<layers).reduce(0) { $0 + 4 * H * (inputSize(ofLayer: $1) + H) }
+        return lstm + vocabularySize * H
+    }
+
     /// Throws a ``ModelError/invalidConfig(_:)`` naming the first field out of range.
     public func validate() throws(ModelError) {
         if vocabularySize < 1 { throw .invalidConfig("vocabulary size must be at least 1, got \(vocabularySize)") }

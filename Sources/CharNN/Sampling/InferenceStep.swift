@@ -48,10 +48,7 @@ public final class InferenceStep {
         self.streams = streams
         self.precision = precision
         let usePanels = PackedGEMM.isSupported
-        // The bf16 kernel reads the weights once per stream, so it pays only for one stream; for
-        // several (one fp32 read serves all rows) or without AVX-512, the same numbers come from
-        // fp32 products of the rounded weights.
-        let useHalf = usePanels && precision == .bfloat16 && streams == 1
+        let useHalf = Self.readsHalfWeights(precision: precision, streams: streams)
         let model = useHalf ? model : precision.applied(to: model)
         let H = c.hiddenSize, V = c.vocabularySize, E = c.embeddingSize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
@@ -150,19 +147,18 @@ public final class InferenceStep {
     /// 2×128 (928 KiB) 84k → 136k / 135k → 174k. Hence 2 threads from 384 KiB, capped by the cores.
     public static func recommendedThreads(for config: ModelConfig, precision: SamplingPrecision = .float32,
                                           streams: Int = 1) -> Int {
-        // Several streams use fp32 products (see init); each reads the weights once for all rows,
-        // but does N rows of arithmetic on them.
-        let bytesPerWeight = precision == .bfloat16 && streams == 1 && PackedGEMM.isSupported ? 2 : 4
-        let bytes = weightsPerStep(config) * bytesPerWeight * max(1, streams)
+        // Several streams read the weights once for all rows, but do N rows of arithmetic on them.
+        let bytesPerWeight = readsHalfWeights(precision: precision, streams: streams) ? 2 : 4
+        let bytes = config.matrixWeightCount * bytesPerWeight * max(1, streams)
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         return bytes >= 384 << 10 ? min(2, cores) : 1
     }
 
-    /// The weight-matrix entries one step reads: each layer's [4H, in + H] and the head's [V, H].
-    static func weightsPerStep(_ config: ModelConfig) -> Int {
-        let H = config.hiddenSize
-        let layers = (0..<config.layers).reduce(0) { $0 + 4 * H * (config.inputSize(ofLayer: $1) + H) }
-        return layers + config.vocabularySize * H
+    /// Whether steps read bf16 weight panels (bf16_gemv.c). That kernel reads the weights once per
+    /// stream, so it pays only for one stream; for several (one fp32 read serves all rows) or
+    /// without AVX-512, the same numbers come from fp32 products of the rounded weights.
+    static func readsHalfWeights(precision: SamplingPrecision, streams: Int) -> Bool {
+        PackedGEMM.isSupported && precision == .bfloat16 && streams == 1
     }
 
     /// Sets every stream back to the all-zero state.

@@ -53,12 +53,8 @@ public struct TrainingBenchmark: Sendable {
     /// Forward matrix FLOPs per symbol, as ../shared/peers/common.py counts them:
     /// per layer 2·4H·(X + H) with X the layer's input size, plus the head's 2·H·V.
     public static func forwardFlopsPerSymbol(layers: Int, hidden: Int, input: Int, vocabulary: Int) -> Double {
-        var flops = 0.0, x = Double(input)
-        for _ in 0..<layers {
-            flops += 2 * 4 * Double(hidden) * (x + Double(hidden))
-            x = Double(hidden)
-        }
-        return flops + 2 * Double(hidden) * Double(vocabulary)
+        let config = ModelConfig(vocabularySize: vocabulary, embeddingSize: input, hiddenSize: hidden, layers: layers)
+        return 2 * Double(config.matrixWeightCount)
     }
 
     /// Peak resident memory of this process so far, in MiB.
