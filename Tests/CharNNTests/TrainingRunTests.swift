@@ -89,13 +89,13 @@ struct TrainingRunTests {
         #expect(a != (try Checkpoint.load(from: dir + "/c/latest.safetensors").model))
     }
 
-    @Test("two threads train the same model as one (the split kernels are exercised at this size)")
+    @Test("two threads train exactly the same model as one")
     func threadsAgree() throws {
         let corpus = try Tokenizer.build(text: String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40))
         let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "t")
         var options = tinyTrainingOptions(steps: 3)
-        options.hiddenSize = 256   // B·H ≥ 4096, so the cell kernels split the batch over both threads
-        options.batch = 16
+        options.hiddenSize = 256
+        options.batch = 16          // two halves of 8 streams, one per thread when there are two
         var models: [CharModel] = []
         for threads in [1, 2] {
             options.threads = threads
@@ -104,8 +104,9 @@ struct TrainingRunTests {
             try trainer.train(steps: 3)
             models.append(trainer.model)
         }
-        let worst = zip(models[0].parameters.values, models[1].parameters.values).map { abs($0 - $1) }.max() ?? 1
-        #expect(worst < 1e-6, "largest difference \(worst)")
+        // The batch is split into the same two halves whatever the thread count (SplitBatchPass),
+        // so the runs agree to the bit.
+        #expect(models[0] == models[1])
     }
 
     @Test("training lowers the validation loss and writes every file")

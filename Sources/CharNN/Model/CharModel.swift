@@ -111,7 +111,9 @@ public struct CharModel: Sendable, Equatable {
         parameters.values.withUnsafeBufferPointer { buffer in
             gradients.values.withUnsafeMutableBufferPointer { gradBuffer in
                 let p = buffer.baseAddress!, g = gradBuffer.baseAddress!
-                var dOut = ws.gradientA, dIn = ws.gradientB
+                // One buffer carries the gradient down the stack: each layer reads its output's
+                // gradient inside its time loop and writes its input's gradient after it.
+                let dOut = ws.gradient
                 headBackward(
                     dy: dOut, dWeight: g + offsets.headWeight, dBias: g + offsets.headBias, dLogits: ws.logits,
                     y: ws.layerOutput(L - 1), weight: p + offsets.headWeight, ones: ws.ones,
@@ -123,11 +125,10 @@ public struct CharModel: Sendable, Equatable {
                     dc.update(repeating: 0, count: B * H)
                     let x = k == 0 ? UnsafePointer(ws.embedded) : UnsafePointer(ws.layerOutput(k - 1))
                     lstmBackward(
-                        dx: dIn, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
+                        dx: dOut, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
                         grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
                         ones: ws.ones, packed: ws.packed(k),
                         steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
-                    swap(&dOut, &dIn)
                 }
                 embeddingBackward(
                     dTable: g + offsets.embedding, dOut: dOut, tokens: ws.tokens, count: N, width: config.embeddingSize)

@@ -15,11 +15,17 @@ struct LSTMWeights<P> {
     var biasHH: P    // [4H]
 }
 
-/// The recurrent weights packed for ``PackedGEMM``, refreshed at each forward pass, one per layer.
+/// The recurrent weights packed for ``PackedGEMM``, one buffer per layer: forward packs W_hhᵀ
+/// as [H, 4H] into it, backward repacks it as W_hh [4H, H] (the forward layout is dead by then),
+/// so the two layouts share the memory.
 struct PackedRecurrentWeights {
-    var forward: UnsafeMutablePointer<Float>   // W_hhᵀ as [H, 4H]
-    var backward: UnsafeMutablePointer<Float>  // W_hh as [4H, H]
+    var buffer: UnsafeMutablePointer<Float>
     var threads: Int
+
+    /// Floats the buffer needs for either layout.
+    static func count(hidden H: Int) -> Int {
+        max(PackedGEMM.packedCount(k: H, n: 4 * H), PackedGEMM.packedCount(k: 4 * H, n: H))
+    }
 }
 
 /// What forward keeps for backward, one set per layer, allocated once per (B, T).
@@ -40,12 +46,12 @@ func lstmForward(
     for row in 0..<(T * B) { (act.gates + row * G).update(from: biasScratch, count: G) }
     // gates[T·B, 4H] += x[T·B, I] · W_ihᵀ
     BLAS.gemm(m: T * B, n: G, k: I, x, w.weightIH, transposeB: true, into: act.gates, beta: 1)
-    if let packed { PackedGEMM.pack(w.weightHH, k: H, n: G, rowStride: 1, columnStride: H, into: packed.forward) }
+    if let packed { PackedGEMM.pack(w.weightHH, k: H, n: G, rowStride: 1, columnStride: H, into: packed.buffer) }
     for t in 0..<T {
         let gates = act.gates + t * B * G
         // gates_t[B, 4H] += h_{t-1}[B, H] · W_hhᵀ
         if let packed {
-            PackedGEMM.multiplyAdd(m: B, n: G, k: H, act.hidden + t * B * H, packed: packed.forward, into: gates,
+            PackedGEMM.multiplyAdd(m: B, n: G, k: H, act.hidden + t * B * H, packed: packed.buffer, into: gates,
                                    threads: packed.threads)
         } else {
             BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
@@ -59,6 +65,7 @@ func lstmForward(
 }
 
 /// dOut: [T, B, H] (gradient of the layer's outputs) → dx: [T, B, I]; accumulates into grads.
+/// dx may share dOut's memory: dOut is read only inside the time loop, dx written after it.
 /// dh, dc: [B, H] carry the gradient through time; on entry they hold the gradient at the final
 /// state (zero in training), on exit the gradient at the initial state h0, c0.
 /// act.gates is overwritten with the gate gradients (so a forward pass must precede each backward);
@@ -72,7 +79,7 @@ func lstmBackward(
 ) {
     let G = 4 * H
     let dGates = act.gates
-    if let packed { PackedGEMM.pack(w.weightHH, k: G, n: H, rowStride: H, columnStride: 1, into: packed.backward) }
+    if let packed { PackedGEMM.pack(w.weightHH, k: G, n: H, rowStride: H, columnStride: 1, into: packed.buffer) }
     for t in stride(from: T - 1, through: 0, by: -1) {
         let dOutT = dOut + t * B * H
         for n in 0..<(B * H) { dh[n] += dOutT[n] }
@@ -82,7 +89,7 @@ func lstmBackward(
         // dh_{t-1}[B, H] = dGates_t[B, 4H] · W_hh[4H, H]
         if let packed {
             dh.update(repeating: 0, count: B * H)
-            PackedGEMM.multiplyAdd(m: B, n: H, k: G, dGatesT, packed: packed.backward, into: dh, threads: packed.threads)
+            PackedGEMM.multiplyAdd(m: B, n: H, k: G, dGatesT, packed: packed.buffer, into: dh, threads: packed.threads)
         } else {
             BLAS.gemm(m: B, n: H, k: G, dGatesT, w.weightHH, into: dh)
         }

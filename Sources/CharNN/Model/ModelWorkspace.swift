@@ -22,8 +22,7 @@ public final class ModelWorkspace {
     let dropped: [UnsafeMutablePointer<Float>]      // per layer [T, B, H], when dropout > 0
     let logits: UnsafeMutablePointer<Float>         // [T, B, V]; dLoss/dLogits after the loss
     let rowLosses: UnsafeMutablePointer<Float>      // [T, B]
-    let gradientA: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] ping
-    let gradientB: UnsafeMutablePointer<Float>      // [T, B, max(E, H)] pong
+    let gradient: UnsafeMutablePointer<Float>       // [T, B, max(E, H)]: dLoss/d(layer output), then d(layer input)
     let stateGradientH: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dh0 after backward
     let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
     let biasScratch: UnsafeMutablePointer<Float>    // [4H]
@@ -54,8 +53,8 @@ public final class ModelWorkspace {
         let useDropout = config.dropout > 0
         let perLayer = N * 4 * H + 2 * (N + B) * H + (useDropout ? 2 * N * H : 0)
         let widest = max(E, H)
-        let packedEach = PackedGEMM.isSupported ? PackedGEMM.packedCount(k: H, n: 4 * H) + PackedGEMM.packedCount(k: 4 * H, n: H) : 0
-        storageCount = N * E + L * perLayer + N * V + N + 2 * N * widest + 2 * L * B * H + 4 * H + N + L * packedEach
+        let packedEach = PackedGEMM.isSupported ? PackedRecurrentWeights.count(hidden: H) : 0
+        storageCount = N * E + L * perLayer + N * V + N + N * widest + 2 * L * B * H + 4 * H + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: N)
@@ -84,16 +83,14 @@ public final class ModelWorkspace {
         self.dropped = dropped
         logits = take(N * V)
         rowLosses = take(N)
-        gradientA = take(N * widest)
-        gradientB = take(N * widest)
+        gradient = take(N * widest)
         stateGradientH = take(L * B * H)
         stateGradientC = take(L * B * H)
         biasScratch = take(4 * H)
         ones = take(N)
         ones.update(repeating: 1, count: N)
         packedRecurrent = PackedGEMM.isSupported ? (0..<L).map { _ in
-            PackedRecurrentWeights(forward: take(PackedGEMM.packedCount(k: H, n: 4 * H)),
-                                   backward: take(PackedGEMM.packedCount(k: 4 * H, n: H)), threads: 1)
+            PackedRecurrentWeights(buffer: take(packedEach), threads: 1)
         } : []
         precondition(cursor == storage + storageCount, "workspace layout out of step with its size")
     }

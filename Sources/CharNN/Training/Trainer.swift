@@ -14,7 +14,7 @@ public final class Trainer {
     public let streams: BatchStreams
     public let evaluator: Evaluator
 
-    private let workspace: ModelWorkspace
+    private let pass: SplitBatchPass
     private var gradients: ParameterSet
     private var inputs: [Int32]
     private var targets: [Int32]
@@ -71,8 +71,7 @@ public final class Trainer {
         self.carried = carried
         self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
-        workspace = try ModelWorkspace(config: model.config, batch: streams.batch, steps: streams.steps)
-        workspace.recurrentThreads = state.options.threads
+        pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps)
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
@@ -106,9 +105,8 @@ public final class Trainer {
         if streams.next(cursor: &state.cursor, inputs: &inputs, targets: &targets) {
             carried = RecurrentState(layers: carried.layers, batch: carried.batch, hidden: carried.hidden)
         }
-        let loss = try model.forwardTraining(tokens: inputs, targets: targets, state: &carried, workspace: workspace, rng: &state.rng)
-        gradients.zero()
-        try model.backward(workspace: workspace, into: &gradients)
+        let loss = try pass.run(model: model, inputs: inputs, targets: targets, carried: &carried, rng: &state.rng,
+                                threads: state.options.threads, into: &gradients)
         let norm = clipGradientNorm(&gradients, maxNorm: state.options.clip)
         guard loss.isFinite, norm.isFinite else {
             (state.cursor, state.rng, carried) = before
@@ -168,7 +166,6 @@ public final class Trainer {
         state.options.evalEvery = options.evalEvery
         state.options.saveEvery = options.saveEvery
         state.options.threads = options.threads
-        workspace.recurrentThreads = options.threads
         if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
             state.learningRate.totalSteps = total
         }

@@ -1,0 +1,165 @@
+import Dispatch
+
+/// One training step's forward and backward pass with the B streams split into two halves, each
+/// run through the whole model on its own core; the halves meet once per step, to add their
+/// gradients.
+///
+/// Why not split each product between the cores instead: a step of the recurrent loop is one small
+/// product and one cell kernel (at 2 × 128 and B = 50, 6.5 MFLOP, ≈ 30 µs), so handing half of each to
+/// the other core 2·T·L times per update cost more than the work saved. Two half-batch passes share
+/// nothing until the end; at 2 × 128 they train 12–19 % faster than one pass with split products
+/// (docs/performance.md).
+///
+/// The split is fixed by B alone (streams 0..<⌈B/2⌉ and ⌈B/2⌉..<B), never by the thread count: with
+/// one thread the halves run one after the other and compute exactly the same numbers, so a run
+/// resumed with another `--threads` continues bit-identically. Each half draws its dropout masks
+/// from its own generator, seeded from the run's generator in a fixed order.
+final class SplitBatchPass {
+    let batch: Int
+    let steps: Int
+    private let halves: [Half]
+
+    /// One half's buffers: its streams, their slice of the batch and state, and (second half only)
+    /// its gradients; the first half writes into the caller's, so a split costs one gradient set.
+    private final class Half: @unchecked Sendable {
+        let streams: Range<Int>
+        let workspace: ModelWorkspace
+        var ownGradients: ParameterSet?
+        var inputs: [Int32]
+        var targets: [Int32]
+        var state: RecurrentState
+        var rng = RandomGenerator(seed: 0)
+        var result: Result<Double, ModelError> = .success(0)
+
+        init(streams: Range<Int>, config: ModelConfig, steps: Int, ownGradients: Bool) throws(ModelError) {
+            self.streams = streams
+            workspace = try ModelWorkspace(config: config, batch: streams.count, steps: steps)
+            self.ownGradients = ownGradients ? ParameterSet(zerosFor: ParameterLayout(config: config)) : nil
+            inputs = [Int32](repeating: 0, count: streams.count * steps)
+            targets = inputs
+            state = RecurrentState(layers: config.layers, batch: streams.count, hidden: config.hiddenSize)
+        }
+    }
+
+    /// Buffers for batches of `batch` streams × `steps` steps of `config`; a batch of one stream
+    /// is not split.
+    init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
+        self.batch = batch
+        self.steps = steps
+        let first = (batch + 1) / 2
+        let ranges = batch >= 2 ? [0..<first, first..<batch] : [0..<batch]
+        var halves: [Half] = []
+        for (n, range) in ranges.enumerated() {
+            halves.append(try Half(streams: range, config: config, steps: steps, ownGradients: n > 0))
+        }
+        self.halves = halves
+    }
+
+    /// Bytes held by the halves' workspaces and gradients.
+    var byteCount: Int {
+        halves.reduce(0) { $0 + $1.workspace.byteCount + ($1.ownGradients?.values.count ?? 0) * MemoryLayout<Float>.stride }
+    }
+
+    /// Runs `model` in training mode over `inputs` [T, B] from `carried` (left at the final step),
+    /// writes the gradient of the mean loss over all B·T symbols into `gradients` (overwriting it)
+    /// and returns that loss. `threads` ≥ 2 runs the two halves at once.
+    func run(model: CharModel, inputs: [Int32], targets: [Int32], carried: inout RecurrentState,
+             rng: inout RandomGenerator, threads: Int, into gradients: inout ParameterSet) throws(ModelError) -> Double {
+        let B = batch, T = steps
+        guard inputs.count == B * T, targets.count == B * T, carried.batch == B else {
+            throw .shapeMismatch("split batch pass is built for [\(T), \(B)]")
+        }
+        for half in halves {
+            half.rng = RandomGenerator(seed: rng.next())
+            copyStreams(half.streams, of: inputs, into: &half.inputs)
+            copyStreams(half.streams, of: targets, into: &half.targets)
+            half.state = carried.streams(half.streams)
+        }
+        withUnsafeMutablePointer(to: &gradients) { callerGradients in
+            let first = GradientSlot(pointer: callerGradients), all = halves
+            let pass: @Sendable (Int) -> Void = { n in
+                let half = all[n]
+                half.result = Result { () throws(ModelError) -> Double in
+                    let loss = try model.forwardTraining(
+                        tokens: half.inputs, targets: half.targets, state: &half.state, workspace: half.workspace, rng: &half.rng)
+                    if n == 0 {
+                        first.pointer.pointee.zero()
+                        try model.backward(workspace: half.workspace, into: &first.pointer.pointee)
+                    } else {
+                        half.ownGradients!.zero()
+                        try model.backward(workspace: half.workspace, into: &half.ownGradients!)
+                    }
+                    return loss
+                }
+            }
+            if threads >= 2 && all.count == 2 {
+                // Each half calls OpenBLAS from its own thread; OpenBLAS's own threads would only
+                // compete with them for the two cores.
+                let blasThreads = OpenBLASRuntime.threads
+                OpenBLASRuntime.setThreads(1)
+                DispatchQueue.concurrentPerform(iterations: 2, execute: pass)
+                OpenBLASRuntime.setThreads(blasThreads)
+            } else {
+                for n in all.indices { pass(n) }
+            }
+        }
+
+        // Each half's loss and gradient are means over its own B_h·T symbols; the batch's are
+        // their averages weighted by B_h / B.
+        var loss = 0.0
+        for half in halves {
+            loss += Double(half.streams.count) / Double(B) * (try half.result.get())
+            carried.setStreams(half.streams, from: half.state)
+        }
+        combineGradients(into: &gradients)
+        return loss
+    }
+
+    private func copyStreams(_ streams: Range<Int>, of source: [Int32], into destination: inout [Int32]) {
+        let width = streams.count
+        for t in 0..<steps {
+            for j in 0..<width { destination[t * width + j] = source[t * batch + streams.lowerBound + j] }
+        }
+    }
+
+    /// gradients ← (B₀ / B) · gradients + (B₁ / B) · gradients₁, the first half's gradients
+    /// being already in place.
+    private func combineGradients(into gradients: inout ParameterSet) {
+        guard halves.count == 2, let second = halves[1].ownGradients else { return }
+        let w0 = Float(halves[0].streams.count) / Float(batch), w1 = Float(halves[1].streams.count) / Float(batch)
+        gradients.values.withUnsafeMutableBufferPointer { g0 in
+            second.values.withUnsafeBufferPointer { g1 in
+                for i in 0..<g0.count { g0[i] = w0 * g0[i] + w1 * g1[i] }
+            }
+        }
+    }
+}
+
+/// The caller's gradient buffer, handed to the thread that runs the first half.
+private struct GradientSlot: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<ParameterSet>
+}
+
+extension RecurrentState {
+    /// The state of streams `range` alone, [layers, range.count, hidden].
+    func streams(_ range: Range<Int>) -> RecurrentState {
+        var part = RecurrentState(layers: layers, batch: range.count, hidden: hidden)
+        let width = range.count * hidden
+        for k in 0..<layers {
+            let from = (k * batch + range.lowerBound) * hidden, to = k * width
+            part.h.replaceSubrange(to..<(to + width), with: h[from..<(from + width)])
+            part.c.replaceSubrange(to..<(to + width), with: c[from..<(from + width)])
+        }
+        return part
+    }
+
+    /// Writes `part`, the state of streams `range`, back into this state.
+    mutating func setStreams(_ range: Range<Int>, from part: RecurrentState) {
+        let width = range.count * hidden
+        for k in 0..<layers {
+            let to = (k * batch + range.lowerBound) * hidden, from = k * width
+            h.replaceSubrange(to..<(to + width), with: part.h[from..<(from + width)])
+            c.replaceSubrange(to..<(to + width), with: part.c[from..<(from + width)])
+        }
+    }
+}
