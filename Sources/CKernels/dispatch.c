@@ -64,6 +64,11 @@ void ck_lstm_cell_backward(float *gates, const float *c_prev, const float *c, co
                            size_t batch, size_t hidden) {
     ck_active->lstm_cell_backward(gates, c_prev, c, dh, dc_next, batch, hidden);
 }
+double ck_sum_squares(const float *x, size_t n) { return ck_active->sum_squares(x, n); }
+void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, float beta1, float beta2, float eps,
+                    float step_size, float c2root) {
+    ck_active->adam_update(theta, g, m, v, n, beta1, beta2, eps, step_size, c2root);
+}
 
 // The batch rows split in two, each half a call of the dispatched kernel.
 typedef struct {

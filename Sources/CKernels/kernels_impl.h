@@ -186,3 +186,39 @@ CK_TARGET static void CK_NAME(lstm_cell_backward)(float *gates, const float *c_p
                                         c + b * hidden, dh + b * hidden, dc_next + b * hidden, hidden);
     }
 }
+
+// Σ x[i]² in double. Sixteen independent accumulators in a fixed order let the compiler vectorize
+// the loop without reassociating it; each square of a float is exact in double, so FMA or not, every
+// variant gets the same bits.
+CK_TARGET static double CK_NAME(sum_squares)(const float *x, size_t n) {
+    double acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t j = 0; j < 16; j++) acc[j] += (double)x[i + j] * (double)x[i + j];
+    for (size_t j = 0; i < n; i++, j++) acc[j] += (double)x[i] * (double)x[i];
+    double sum = 0;
+    for (size_t j = 0; j < 16; j++) sum += acc[j];
+    return sum;
+}
+
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define CK_SQRT(x) __builtin_elementwise_sqrt(x)
+#else
+#define CK_SQRT(x) sqrtf(x)
+#endif
+
+// Adam with bias correction folded into step_size (lr / (1 - β1^t)) and c2root (√(1 - β2^t)):
+//   m ← β1·m + (1-β1)·g,  v ← β2·v + (1-β2)·g²,  θ ← θ - step_size · m / (√v / c2root + ε)
+CK_TARGET static void CK_NAME(adam_update)(float *restrict theta, const float *restrict g, float *restrict m,
+                                           float *restrict v, size_t n, float beta1, float beta2, float eps,
+                                           float step_size, float c2root) {
+    float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + a1 * gi;
+        float vi = beta2 * v[i] + a2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        theta[i] -= step_size * mi / (CK_SQRT(vi) / c2root + eps);
+    }
+}

@@ -15,13 +15,16 @@ typedef struct {
     double (*softmax_xent)(const float *, const int32_t *, float *, float *, size_t, size_t, float);
     void (*lstm_cell_forward)(float *, const float *, float *, float *, size_t, size_t);
     void (*lstm_cell_backward)(float *, const float *, const float *, const float *, float *, size_t, size_t);
+    double (*sum_squares)(const float *, size_t);
+    void (*adam_update)(float *, const float *, float *, float *, size_t, float, float, float, float, float);
 } ck_table;
 
 #define CK_DEFINE_TABLE(v)                                                                         \
     const ck_table ck_table_##v = {                                                                \
         #v, ck_##v##_sigmoid, ck_##v##_tanh, ck_##v##_sigmoid_backward, ck_##v##_tanh_backward,   \
         ck_##v##_softmax, ck_##v##_log_softmax, ck_##v##_softmax_xent,                            \
-        ck_##v##_lstm_cell_forward, ck_##v##_lstm_cell_backward};
+        ck_##v##_lstm_cell_forward, ck_##v##_lstm_cell_backward, ck_##v##_sum_squares,            \
+        ck_##v##_adam_update};
 
 extern const ck_table ck_table_avx512;
 extern const ck_table ck_table_avx2;

@@ -1,4 +1,5 @@
 import CharNN
+import Foundation
 import Testing
 
 @Suite("Optimization: Adam, clipping, learning-rate plan")
@@ -18,6 +19,45 @@ struct OptimizationTests {
         adam.update(&parameters, gradients: gradients, learningRate: 0.1)
         #expect(adam.stepCount == 2)
         for (p, g) in zip(parameters.values, gradients.values) { #expect(abs(p - (g == 0 ? 0 : -0.2 * g)) < 1e-5) }
+    }
+
+    @Test("Adam's SIMD pass follows the formula over many parameters, in every kernel variant",
+          arguments: Activations.availableVariants)
+    func adamKernel(variant: String) throws {
+        let config = ModelConfig(vocabularySize: 7, embeddingSize: 5, hiddenSize: 9, layers: 2)
+        let layout = ParameterLayout(config: config)
+        let n = layout.totalCount
+        var parameters = ParameterSet(zerosFor: layout)
+        var gradients = ParameterSet(zerosFor: layout)
+        for i in 0..<n { parameters.values[i] = Float(i % 17) * 0.01 - 0.08 }
+        var (theta, m, v) = (parameters.values.map(Double.init), [Double](repeating: 0, count: n), [Double](repeating: 0, count: n))
+        var adam = AdamOptimizer(layout: layout)
+        try inVariant(variant) {
+            for t in 1...3 {
+                for i in 0..<n { gradients.values[i] = Float((i * 7 + t * 3) % 23) * 0.1 - 1.1 }
+                adam.update(&parameters, gradients: gradients, learningRate: 0.01)
+                for i in 0..<n {
+                    let g = Double(gradients.values[i])
+                    m[i] = 0.9 * m[i] + 0.1 * g
+                    v[i] = 0.999 * v[i] + 0.001 * g * g
+                    let mHat = m[i] / (1 - pow(0.9, Double(t))), vHat = v[i] / (1 - pow(0.999, Double(t)))
+                    theta[i] -= 0.01 * mHat / (vHat.squareRoot() + 1e-8)
+                }
+            }
+        }
+        let worst = zip(parameters.values, theta).map { abs(Double($0) - $1) }.max() ?? 1
+        #expect(n > 100 && worst < 1e-6, "\(n) parameters, largest difference \(worst)")
+    }
+
+    @Test("the gradient norm is the same to the bit in every kernel variant and matches a double sum")
+    func normAcrossVariants() throws {
+        var gradients = ParameterSet(zerosFor: ParameterLayout(config: ModelConfig(vocabularySize: 7, embeddingSize: 5, hiddenSize: 9, layers: 2)))
+        for i in gradients.values.indices { gradients.values[i] = Float(sin(Double(i) * 0.37)) * Float(1 + i % 5) }
+        let exact = gradients.values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        var norms: [Double] = []
+        for variant in Activations.availableVariants { try inVariant(variant) { norms.append(gradients.globalNorm) } }
+        #expect(norms.count >= 2 && Set(norms).count == 1, "norms \(norms)")
+        #expect(abs(norms[0] - exact) < 1e-12 * exact)
     }
 
     @Test("clipping scales the whole gradient to the maximum norm and reports the norm before")

@@ -57,6 +57,14 @@ void ck_lstm_cell_forward(float *pre, const float *c_prev, float *c, float *h, s
 void ck_lstm_cell_backward(float *gates, const float *c_prev, const float *c, const float *dh, float *dc_next,
                            size_t batch, size_t hidden);
 
+// Σ x[i]², accumulated in double; the same bits in every variant.                  x: [n]
+double ck_sum_squares(const float *x, size_t n);
+// One Adam step over n parameters, in place (bias corrections folded into step_size = lr / (1 - β1^t)
+// and c2root = √(1 - β2^t)): m ← β1·m + (1-β1)·g, v ← β2·v + (1-β2)·g², θ ← θ - step_size · m / (√v / c2root + ε).
+//                                                                       theta, g, m, v: [n]
+void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, float beta1, float beta2, float eps,
+                    float step_size, float c2root);
+
 // The recurrent step's product with its weight operand packed once (recurrent_gemm.c).
 // ck_packed_gemm_supported() is 1 when this CPU runs it (AVX-512); otherwise use BLAS.
 int ck_packed_gemm_supported(void);

@@ -1,3 +1,5 @@
+import CKernels
+
 /// All of a model's weights (or their gradients, or an optimizer moment) in one flat buffer with
 /// named views. A value type: copying a model copies its weights (copy-on-write).
 public struct ParameterSet: Sendable, Equatable {
@@ -40,11 +42,7 @@ public struct ParameterSet: Sendable, Equatable {
 
     /// The Euclidean norm of all values together, accumulated in Double.
     public var globalNorm: Double {
-        values.withUnsafeBufferPointer { buffer in
-            var sum = 0.0
-            for v in buffer { sum += Double(v) * Double(v) }
-            return sum.squareRoot()
-        }
+        values.withUnsafeBufferPointer { ck_sum_squares($0.baseAddress!, $0.count).squareRoot() }
     }
 }
 

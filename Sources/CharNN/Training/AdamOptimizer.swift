@@ -1,3 +1,5 @@
+import CKernels
+
 /// Adam (Kingma & Ba) with bias correction, over the model's flat parameter buffer.
 ///
 /// Its moments are ``ParameterSet``s with the model's layout, so a checkpoint saves them under the
@@ -22,7 +24,7 @@ public struct AdamOptimizer: Sendable, Equatable {
         stepCount = 0
     }
 
-    /// θ ← θ − lr · m̂ / (√v̂ + ε), one fused pass over every parameter.
+    /// θ ← θ − lr · m̂ / (√v̂ + ε), one fused SIMD pass over every parameter (`ck_adam_update`).
     public mutating func update(_ parameters: inout ParameterSet, gradients: ParameterSet, learningRate: Float) {
         precondition(parameters.layout == gradients.layout && parameters.layout == firstMoment.layout)
         stepCount += 1
@@ -35,14 +37,8 @@ public struct AdamOptimizer: Sendable, Equatable {
             gradients.values.withUnsafeBufferPointer { g in
                 firstMoment.values.withUnsafeMutableBufferPointer { m in
                     secondMoment.values.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<theta.count {
-                            let gi = g[i]
-                            let mi = b1 * m[i] + (1 - b1) * gi
-                            let vi = b2 * v[i] + (1 - b2) * gi * gi
-                            m[i] = mi
-                            v[i] = vi
-                            theta[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
-                        }
+                        ck_adam_update(theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!, theta.count,
+                                       b1, b2, eps, stepSize, correction2Root)
                     }
                 }
             }
