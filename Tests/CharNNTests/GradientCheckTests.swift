@@ -60,7 +60,7 @@ struct GradientCheckTests {
         var gradients = ParameterSet(zerosFor: problem.model.parameters.layout)
         try problem.model.backward(workspace: problem.workspace, into: &gradients)
         let stateGradient = problem.workspace.initialStateGradient()
-        let inputGradient = try #require(problem.workspace.inputGradientCopy())
+        let inputGradient = try #require(problem.model.inputGradient(workspace: problem.workspace))
 
         var checked = 0, worst: Float = 0
         for tensor in gradients.layout.tensors {

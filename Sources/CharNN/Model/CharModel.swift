@@ -69,10 +69,15 @@ public struct CharModel: Sendable, Equatable {
         let offsets = parameters.layout.offsets
         return parameters.values.withUnsafeBufferPointer { buffer in
             let p = buffer.baseAddress!
-            embeddingForward(out: ws.embedded, tokens: ws.tokens, table: p + offsets.embedding, count: N, width: E)
-            var input = UnsafePointer(ws.embedded)
+            var input: UnsafePointer<Float>? = nil  // layer 0 reads the vocabulary table instead
             for k in 0..<config.layers {
                 let act = ws.layers[k]
+                if k == 0 {
+                    embeddingProjectionForward(
+                        gates: act.gates, tokens: ws.tokens, count: N, table: p + offsets.embedding,
+                        weightIH: p + offsets.weightIH[0], biasIH: p + offsets.biasIH[0], biasHH: p + offsets.biasHH[0],
+                        vocabularyGates: ws.vocabularyGates, vocabulary: V, embedding: E, hidden: H)
+                }
                 state.h.withUnsafeBufferPointer { act.hidden.update(from: $0.baseAddress! + k * B * H, count: B * H) }
                 state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
                 lstmForward(
@@ -88,7 +93,7 @@ public struct CharModel: Sendable, Equatable {
                 input = UnsafePointer(ws.layerOutput(k))
             }
             headForward(
-                logits: ws.logits, y: input, weight: p + offsets.headWeight, bias: p + offsets.headBias,
+                logits: ws.logits, y: input!, weight: p + offsets.headWeight, bias: p + offsets.headBias,
                 rows: N, hidden: H, vocabulary: V)
             guard targets != nil else { return nil }
             return crossEntropyForwardBackward(
@@ -123,19 +128,37 @@ public struct CharModel: Sendable, Equatable {
                     let dh = ws.stateGradientH + k * B * H, dc = ws.stateGradientC + k * B * H
                     dh.update(repeating: 0, count: B * H)
                     dc.update(repeating: 0, count: B * H)
-                    let x = k == 0 ? UnsafePointer(ws.embedded) : UnsafePointer(ws.layerOutput(k - 1))
+                    let x = k == 0 ? nil : UnsafePointer(ws.layerOutput(k - 1))
                     lstmBackward(
                         dx: dOut, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
                         grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
                         ones: ws.ones, packed: ws.packed(k),
                         steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                 }
-                embeddingBackward(
-                    dTable: g + offsets.embedding, dOut: dOut, tokens: ws.tokens, count: N, width: config.embeddingSize)
-                ws.inputGradient = dOut
+                embeddingProjectionBackward(
+                    dGates: ws.layers[0].gates, tokens: ws.tokens, count: N, table: p + offsets.embedding,
+                    weightIH: p + offsets.weightIH[0], dTable: g + offsets.embedding, dWeightIH: g + offsets.weightIH[0],
+                    dBiasIH: g + offsets.biasIH[0], dBiasHH: g + offsets.biasHH[0], vocabularyGates: ws.vocabularyGates,
+                    vocabulary: V, embedding: config.embeddingSize, hidden: H)
                 ws.activationsConsumed = true
             }
         }
+    }
+
+    /// dLoss/d(embedded input) [T, B, E] after the last ``backward(workspace:into:)`` in
+    /// `workspace`, or nil before one. Training never needs it position by position (the embedding
+    /// gradient is formed per symbol), so it is formed here on request: dGates₀ · W_ih of layer 0.
+    public func inputGradient(workspace ws: ModelWorkspace) -> [Float]? {
+        guard ws.config == config, ws.activationsConsumed else { return nil }
+        let N = ws.batch * ws.steps, E = config.embeddingSize
+        var dx = [Float](repeating: 0, count: N * E)
+        parameters.values.withUnsafeBufferPointer { p in
+            dx.withUnsafeMutableBufferPointer { out in
+                BLAS.gemm(m: N, n: E, k: 4 * config.hiddenSize, ws.layers[0].gates,
+                          p.baseAddress! + parameters.layout.offsets.weightIH[0], into: out.baseAddress!)
+            }
+        }
+        return dx
     }
 
     private func copyTokens(_ source: [Int32], into destination: UnsafeMutablePointer<Int32>) throws(ModelError) {
@@ -169,8 +192,4 @@ extension ModelWorkspace {
                 Array(UnsafeBufferPointer(start: stateGradientC, count: count)))
     }
 
-    /// dLoss/d(embedded input) [T, B, E] after the last backward.
-    public func inputGradientCopy() -> [Float]? {
-        inputGradient.map { Array(UnsafeBufferPointer(start: $0, count: batch * steps * config.embeddingSize)) }
-    }
 }

@@ -16,13 +16,13 @@ public final class ModelWorkspace {
     private let storage: UnsafeMutablePointer<Float>
     private let storageCount: Int
 
-    let embedded: UnsafeMutablePointer<Float>       // [T, B, E]
+    let vocabularyGates: UnsafeMutablePointer<Float> // [V, 4H]: layer 0's input projection per symbol, then its gradient
     let layers: [LSTMActivations]                   // per layer
     let dropoutMasks: [UnsafeMutablePointer<Float>] // per layer [T, B, H], when dropout > 0
     let dropped: [UnsafeMutablePointer<Float>]      // per layer [T, B, H], when dropout > 0
     let logits: UnsafeMutablePointer<Float>         // [T, B, V]; dLoss/dLogits after the loss
     let rowLosses: UnsafeMutablePointer<Float>      // [T, B]
-    let gradient: UnsafeMutablePointer<Float>       // [T, B, max(E, H)]: dLoss/d(layer output), then d(layer input)
+    let gradient: UnsafeMutablePointer<Float>       // [T, B, H]: dLoss/d(layer output), then d(layer input)
     let stateGradientH: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dh0 after backward
     let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
     let biasScratch: UnsafeMutablePointer<Float>    // [4H]
@@ -37,8 +37,6 @@ public final class ModelWorkspace {
     var lastForwardUsedDropout = false
     /// Set by backward, which overwrites the gates with their gradients.
     var activationsConsumed = false
-    /// Where the layer-0 input gradient ended up after the last backward.
-    var inputGradient: UnsafeMutablePointer<Float>?
 
     public init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
         try config.validate()
@@ -49,12 +47,11 @@ public final class ModelWorkspace {
         self.batch = batch
         self.steps = steps
         let N = batch * steps, B = batch
-        let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize, L = config.layers
+        let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
         let useDropout = config.dropout > 0
         let perLayer = N * 4 * H + 2 * (N + B) * H + (useDropout ? 2 * N * H : 0)
-        let widest = max(E, H)
         let packedEach = PackedGEMM.isSupported ? PackedRecurrentWeights.count(hidden: H) : 0
-        storageCount = N * E + L * perLayer + N * V + N + N * widest + 2 * L * B * H + 4 * H + N + L * packedEach
+        storageCount = V * 4 * H + L * perLayer + N * V + N + N * H + 2 * L * B * H + 4 * H + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: N)
@@ -67,7 +64,7 @@ public final class ModelWorkspace {
             defer { cursor += count }
             return cursor
         }
-        embedded = take(N * E)
+        vocabularyGates = take(V * 4 * H)
         var layers: [LSTMActivations] = [], masks: [UnsafeMutablePointer<Float>] = []
         var dropped: [UnsafeMutablePointer<Float>] = []
         for _ in 0..<L {
@@ -83,7 +80,7 @@ public final class ModelWorkspace {
         self.dropped = dropped
         logits = take(N * V)
         rowLosses = take(N)
-        gradient = take(N * widest)
+        gradient = take(N * H)
         stateGradientH = take(L * B * H)
         stateGradientC = take(L * B * H)
         biasScratch = take(4 * H)
