@@ -6,7 +6,18 @@
 // tinyshakespeare), and grouping the gate gradients by symbol the same way turns backward's three
 // N-row products (dW_ih, the bias sums, the embedding gradient through dx) into V-row ones.
 
-/// P[V, 4H] = table[V, E] · W_ihᵀ[E, 4H] + b_ih + b_hh, then gates[n, :] = P[tokens[n], :].
+/// P[V, 4H] = table[V, E] · W_ihᵀ[E, 4H] + b_ih + b_hh: layer 0's gate input for each symbol.
+func symbolGateTable(
+    _ P: UnsafeMutablePointer<Float>, table: UnsafePointer<Float>, weightIH: UnsafePointer<Float>,
+    biasIH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>, vocabulary V: Int, embedding E: Int, hidden H: Int
+) {
+    let G = 4 * H
+    for j in 0..<G { P[j] = biasIH[j] + biasHH[j] }
+    for v in 1..<V { (P + v * G).update(from: P, count: G) }
+    BLAS.gemm(m: V, n: G, k: E, table, weightIH, transposeB: true, into: P, beta: 1)
+}
+
+/// gates[n, :] = P[tokens[n], :] with P from ``symbolGateTable``.
 /// tokens: [N], gates: [N, 4H]; `vocabularyGates` is P's scratch [V, 4H].
 func embeddingProjectionForward(
     gates: UnsafeMutablePointer<Float>, tokens: UnsafePointer<Int32>, count N: Int,
@@ -15,9 +26,7 @@ func embeddingProjectionForward(
     vocabulary V: Int, embedding E: Int, hidden H: Int
 ) {
     let G = 4 * H
-    for j in 0..<G { P[j] = biasIH[j] + biasHH[j] }
-    for v in 1..<V { (P + v * G).update(from: P, count: G) }
-    BLAS.gemm(m: V, n: G, k: E, table, weightIH, transposeB: true, into: P, beta: 1)
+    symbolGateTable(P, table: table, weightIH: weightIH, biasIH: biasIH, biasHH: biasHH, vocabulary: V, embedding: E, hidden: H)
     for n in 0..<N { (gates + n * G).update(from: P + Int(tokens[n]) * G, count: G) }
 }
 

@@ -8,7 +8,9 @@ import CKernels
 ///
 /// At batch 1 this is bound by reading the weights, so each layer's two weight matrices are packed
 /// once into one [4H, in + H] matrix beside a [x | h] input row: one GEMV per layer (a GEMM when
-/// N > 1) instead of two, and the two biases are pre-added. With ``SamplingPrecision/bfloat16``
+/// N > 1) instead of two, and the two biases are pre-added. Layer 0's input is one of V embedding
+/// rows, so its input projection (with the biases) is read from a [V, 4H] table made once, and its
+/// matrix is W_hh alone: one row of 4H floats read per symbol instead of all of W_ih. With ``SamplingPrecision/bfloat16``
 /// those matrices and the head are held as bf16 (half the bytes to read per symbol). Every buffer
 /// is allocated here, once; ``step(_:)`` allocates nothing.
 public final class InferenceStep {
@@ -18,12 +20,12 @@ public final class InferenceStep {
     /// The number format of the weight matrices.
     public let precision: SamplingPrecision
 
-    private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H], or its panels
-    private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H]
-    private let embedding: UnsafeMutablePointer<Float>        // [V, E]
+    private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H] (layer 0: [4H, H]), or its panels
+    private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H] (layer 0: unused, in the table)
+    private let symbolGates: UnsafeMutablePointer<Float>      // [V, 4H]: embedding · W_ih0ᵀ + b_ih0 + b_hh0
     private let headWeight: UnsafeMutablePointer<Float>       // [V, H]
     private let headBias: UnsafeMutablePointer<Float>         // [V]
-    private let inputs: [UnsafeMutablePointer<Float>]         // per layer [N, in + H]: [x | h_prev]
+    private let inputs: [UnsafeMutablePointer<Float>]         // per layer [N, in + H]: [x | h_prev] (layer 0: h_prev)
     private let gates: UnsafeMutablePointer<Float>            // [N, 4H]
     private let cells: [UnsafeMutablePointer<Float>]          // per layer [N, H]
     private let scratchCell: UnsafeMutablePointer<Float>      // [N, H]
@@ -50,7 +52,7 @@ public final class InferenceStep {
         let usePanels = PackedGEMM.isSupported
         let useHalf = Self.readsHalfWeights(precision: precision, streams: streams)
         let model = useHalf ? model : precision.applied(to: model)
-        let H = c.hiddenSize, V = c.vocabularySize, E = c.embeddingSize, N = streams
+        let H = c.hiddenSize, V = c.vocabularySize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
@@ -75,7 +77,7 @@ public final class InferenceStep {
         var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
         var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
         for k in 0..<c.layers {
-            let I = c.inputSize(ofLayer: k), W = I + H
+            let I = Self.fusedInputSize(c, layer: k), W = I + H
             let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: 4 * H * W)
             let ih = layout["lstm.weight_ih_l\(k)"]!.offset, hh = layout["lstm.weight_hh_l\(k)"]!.offset
             values.withUnsafeBufferPointer { v in
@@ -109,8 +111,17 @@ public final class InferenceStep {
         self.packedBias = packedBias
         self.inputs = inputs
         self.cells = cells
-        embedding = make(V * E)
-        copy("embedding.weight", into: embedding)
+        // The table from the weights as this precision rounds them, so it holds what the
+        // products would compute from them.
+        let symbolGates = make(V * 4 * H)
+        self.symbolGates = symbolGates
+        precision.applied(to: model).parameters.values.withUnsafeBufferPointer { v in
+            let o = layout.offsets
+            symbolGateTable(
+                symbolGates, table: v.baseAddress! + o.embedding, weightIH: v.baseAddress! + o.weightIH[0],
+                biasIH: v.baseAddress! + o.biasIH[0], biasHH: v.baseAddress! + o.biasHH[0], vocabulary: V,
+                embedding: c.embeddingSize, hidden: H)
+        }
         headWeight = make(V * H)
         copy("head.weight", into: headWeight)
         headBias = make(V)
@@ -142,14 +153,17 @@ public final class InferenceStep {
 
     /// Threads that make steps fastest: a second core pays off once the weights read per step
     /// (all of them, every step) outgrow what one core streams quickly from its own 1 MiB L2.
-    /// Measured with `charnn sample --threads 1|2` (2026-11-27, symbols/s, fp32 / bf16):
-    /// 2×64 (272 KiB fp32) 257k → 109k / 343k → 325k; 2×96 (552 KiB) 141k → 191k / 209k → 233k;
-    /// 2×128 (928 KiB) 84k → 136k / 135k → 174k. Hence 2 threads from 384 KiB, capped by the cores.
+    /// Measured with `charnn bench --threads 1|2` (2026-11-27, symbols/s, one thread → two, fp32 / bf16):
+    /// 2×96 (456 KiB fp32) 181k–183k → 217k–219k; 2×128 (800 KiB) 99k–101k → 142k–146k / 149k–155k →
+    /// 192k–193k. Earlier, before the symbol table replaced layer 0's W_ih, 2×64 (then 272 KiB) fell
+    /// from 257k to 109k with a second thread. Hence 2 threads from 384 KiB, capped by the cores.
     public static func recommendedThreads(for config: ModelConfig, precision: SamplingPrecision = .float32,
                                           streams: Int = 1) -> Int {
         // Several streams read the weights once for all rows, but do N rows of arithmetic on them.
         let bytesPerWeight = readsHalfWeights(precision: precision, streams: streams) ? 2 : 4
-        let bytes = config.matrixWeightCount * bytesPerWeight * max(1, streams)
+        // Layer 0's W_ih is not read per step: the symbol table replaces it.
+        let weights = config.matrixWeightCount - 4 * config.hiddenSize * config.embeddingSize
+        let bytes = weights * bytesPerWeight * max(1, streams)
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         return bytes >= 384 << 10 ? min(2, cores) : 1
     }
@@ -161,11 +175,17 @@ public final class InferenceStep {
         PackedGEMM.isSupported && precision == .bfloat16 && streams == 1
     }
 
+    /// Layer k's input columns in its fused matrix: 0 for layer 0, whose input comes from the
+    /// symbol table, else the layer below's H.
+    static func fusedInputSize(_ config: ModelConfig, layer k: Int) -> Int {
+        k == 0 ? 0 : config.inputSize(ofLayer: k)
+    }
+
     /// Sets every stream back to the all-zero state.
     public func reset() {
         let H = config.hiddenSize
         for k in 0..<config.layers {
-            let W = config.inputSize(ofLayer: k) + H
+            let W = Self.fusedInputSize(config, layer: k) + H
             inputs[k].update(repeating: 0, count: streams * W)
             cells[k].update(repeating: 0, count: streams * H)
         }
@@ -174,17 +194,21 @@ public final class InferenceStep {
     /// Feeds one token per stream (tokens: [N]) and leaves the next-symbol logits in ``logits``.
     public func step(_ tokens: UnsafeBufferPointer<Int32>) {
         precondition(tokens.count == streams)
-        let N = streams, H = config.hiddenSize, V = config.vocabularySize, E = config.embeddingSize
-        for n in 0..<N {
-            let token = Int(tokens[n])
-            precondition(token >= 0 && token < V, "token outside the vocabulary")
-            (inputs[0] + n * (E + H)).update(from: embedding + token * E, count: E)
-        }
+        let N = streams, H = config.hiddenSize, V = config.vocabularySize
         for k in 0..<config.layers {
-            let I = config.inputSize(ofLayer: k), W = I + H
+            let I = Self.fusedInputSize(config, layer: k), W = I + H
             let x = inputs[k]
-            // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias
-            for n in 0..<N { (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H) }
+            // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias; layer 0 starts from its
+            // token's row of the table, which holds x · W_ihᵀ + bias.
+            for n in 0..<N {
+                if k == 0 {
+                    let token = Int(tokens[n])
+                    precondition(token >= 0 && token < V, "token outside the vocabulary")
+                    (gates + n * 4 * H).update(from: symbolGates + token * 4 * H, count: 4 * H)
+                } else {
+                    (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H)
+                }
+            }
             if !halfWeights.isEmpty {
                 ck_packed_gemv_bf16(x, W, halfWeights[k], gates, 4 * H, Int32(threads))
             } else if usePanels {
