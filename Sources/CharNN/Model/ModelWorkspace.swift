@@ -29,7 +29,9 @@ public final class ModelWorkspace {
     let ones: UnsafeMutablePointer<Float>           // [max(T·B, 1)]
     let packedRecurrent: [PackedRecurrentWeights]   // per layer, when PackedGEMM is supported
 
-    /// Threads for the per-step recurrent products (1 or 2). The trainer sets it from --threads.
+    /// Threads for the per-step recurrent products and cell kernels (1 or 2); the results do not
+    /// depend on it. Validation sets it from --threads; training's two half-batch passes
+    /// (SplitBatchPass) keep 1, each on its own core.
     public var recurrentThreads = 1
 
     /// What the last forward pass did, so backward knows what it may use.

@@ -11,6 +11,10 @@ public final class Evaluator {
     public let steps: Int
     private var cache: [ShapeKey: Buffers] = [:]
     private var config: ModelConfig?
+    /// Threads for the per-step recurrent products (1 or 2); the scores do not depend on it.
+    public var threads = 1 {
+        didSet { for buffers in cache.values { buffers.workspace.recurrentThreads = threads } }
+    }
 
     private struct ShapeKey: Hashable { var batch: Int, steps: Int }
 
@@ -72,6 +76,7 @@ public final class Evaluator {
         let key = ShapeKey(batch: batch, steps: steps)
         if let cached = cache[key] { return cached }
         let made = Buffers(try ModelWorkspace(config: config, batch: batch, steps: steps))
+        made.workspace.recurrentThreads = threads
         cache[key] = made
         return made
     }

@@ -55,11 +55,6 @@ final class SplitBatchPass {
         self.halves = halves
     }
 
-    /// Bytes held by the halves' workspaces and gradients.
-    var byteCount: Int {
-        halves.reduce(0) { $0 + $1.workspace.byteCount + ($1.ownGradients?.values.count ?? 0) * MemoryLayout<Float>.stride }
-    }
-
     /// Runs `model` in training mode over `inputs` [T, B] from `carried` (left at the final step),
     /// writes the gradient of the mean loss over all B·T symbols into `gradients` (overwriting it)
     /// and returns that loss. `threads` ≥ 2 runs the two halves at once.
@@ -107,10 +102,8 @@ final class SplitBatchPass {
         // Each half's loss and gradient are means over its own B_h·T symbols; the batch's are
         // their averages weighted by B_h / B.
         var loss = 0.0
-        for half in halves {
-            loss += Double(half.streams.count) / Double(B) * (try half.result.get())
-            carried.setStreams(half.streams, from: half.state)
-        }
+        for half in halves { loss += Double(half.streams.count) / Double(B) * (try half.result.get()) }
+        for half in halves { carried.setStreams(half.streams, from: half.state) }
         combineGradients(into: &gradients)
         return loss
     }

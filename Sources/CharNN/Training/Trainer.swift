@@ -72,6 +72,7 @@ public final class Trainer {
         self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
         pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps)
+        evaluator.threads = min(state.options.threads, 2)
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
@@ -166,6 +167,7 @@ public final class Trainer {
         state.options.evalEvery = options.evalEvery
         state.options.saveEvery = options.saveEvery
         state.options.threads = options.threads
+        evaluator.threads = min(options.threads, 2)
         if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
             state.learningRate.totalSteps = total
         }
