@@ -68,6 +68,22 @@ struct TrainingDataTests {
         }
         #expect(try Evaluator(tokens: .u16([3]), batch: 2, steps: 2).meanLoss(of: model) == nil)
     }
+
+    @Test("validation gives the same bits on one thread and two (the second takes half of each product and cell step)")
+    func evaluationThreads() throws {
+        // B·H = 32·256 is large enough that the cell kernels split the batch as well as the products.
+        let model = try CharModel(config: ModelConfig(vocabularySize: 9, embeddingSize: 5, hiddenSize: 256, layers: 2), seed: 2)
+        var rng = RandomGenerator(seed: 6)
+        let ids = (0..<700).map { _ in UInt16(rng.next() % 9) }
+        var losses: [Double] = []
+        for threads in [1, 2, 1] {
+            let evaluator = Evaluator(tokens: .u16(ids), batch: 32, steps: 9)
+            evaluator.threads = threads
+            losses.append(try #require(try evaluator.meanLoss(of: model)))
+        }
+        #expect(losses[0] == losses[1] && losses[1] == losses[2], "\(losses)")
+        #expect(losses[0] > 1 && losses[0] < 4)
+    }
 }
 
 import Foundation
