@@ -7,8 +7,8 @@ import Dispatch
 /// Why not split each product between the cores instead: a step of the recurrent loop is one small
 /// product and one cell kernel (at 2 × 128 and B = 50, 6.5 MFLOP, ≈ 30 µs), so handing half of each to
 /// the other core 2·T·L times per update cost more than the work saved. Two half-batch passes share
-/// nothing until the end; at 2 × 128 they train 12–19 % faster than one pass with split products
-/// (docs/performance.md).
+/// nothing until the end; at 2 × 128 (B = 50) they trained 8–17 % faster than one pass with split
+/// products, in alternating `charnn bench` pairs (docs/performance.md).
 ///
 /// The split is fixed by B alone (streams 0..<⌈B/2⌉ and ⌈B/2⌉..<B), never by the thread count: with
 /// one thread the halves run one after the other and compute exactly the same numbers, so a run
