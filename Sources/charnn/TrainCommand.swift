@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
     var saveEvery: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("Seed for weights and dropout; the same seed gives the same model, with any --threads (default: \(defaults.seed)).", valueName: "n"))
     var seed: UInt64?
-    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads. With two or more, each of two threads runs half of the --batch streams through the whole model and their gradients are added once per step; validation's matrix products use them all (default: \(defaults.threads)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads. With two or more, each of two threads runs half of the --batch streams through the whole model and their gradients are added once per step; validation scores the two halves the same way (default: \(defaults.threads)).", valueName: "n"))
     var threads: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Directory for this run's files (default: checkpoints/<corpus file name without extension>).", valueName: "dir"))

@@ -69,9 +69,8 @@ struct TrainingDataTests {
         #expect(try Evaluator(tokens: .u16([3]), batch: 2, steps: 2).meanLoss(of: model) == nil)
     }
 
-    @Test("validation gives the same bits on one thread and two (the second takes half of each product and cell step)")
+    @Test("validation gives the same bits on one thread and two (each scores half of the streams)")
     func evaluationThreads() throws {
-        // B·H = 32·256 is large enough that the cell kernels split the batch as well as the products.
         let model = try CharModel(config: ModelConfig(vocabularySize: 9, embeddingSize: 5, hiddenSize: 256, layers: 2), seed: 2)
         var rng = RandomGenerator(seed: 6)
         let ids = (0..<700).map { _ in UInt16(rng.next() % 9) }

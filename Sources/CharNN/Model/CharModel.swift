@@ -28,6 +28,8 @@ public struct CharModel: Sendable, Equatable {
     /// Runs the model without dropout over `tokens` [T, B] from `state`, leaving `state` at the
     /// final step. Returns the mean cross-entropy against `targets` [T, B] when they are given;
     /// the logits (or, with targets, their gradient) stay in the workspace for ``backward``.
+    /// T may be less than the workspace's `steps` (its first T steps are used), so one workspace
+    /// also serves the shorter last chunk of a sequence.
     @discardableResult
     public func forward(
         tokens: [Int32], targets: [Int32]? = nil, state: inout RecurrentState, workspace: ModelWorkspace
@@ -50,10 +52,12 @@ public struct CharModel: Sendable, Equatable {
         tokens: [Int32], targets: [Int32]?, state: inout RecurrentState, workspace ws: ModelWorkspace,
         rng: UnsafeMutablePointer<RandomGenerator>?
     ) throws(ModelError) -> Double? {
-        let B = ws.batch, T = ws.steps, N = B * T
+        let B = ws.batch, T = tokens.count / B, N = B * T
         let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize
         guard ws.config == config else { throw .shapeMismatch("workspace was built for another model") }
-        guard tokens.count == N else { throw .shapeMismatch("expected \(N) tokens ([\(T), \(B)]), got \(tokens.count)") }
+        guard tokens.count == N, (1...ws.steps).contains(T) else {
+            throw .shapeMismatch("expected [T, \(B)] tokens with T from 1 to \(ws.steps), got \(tokens.count)")
+        }
         guard state.layers == config.layers, state.batch == B, state.hidden == H else {
             throw .shapeMismatch("state is [\(state.layers), \(state.batch), \(state.hidden)], model needs [\(config.layers), \(B), \(H)]")
         }
@@ -62,6 +66,7 @@ public struct CharModel: Sendable, Equatable {
             guard targets.count == N else { throw .shapeMismatch("expected \(N) targets, got \(targets.count)") }
             try copyTokens(targets, into: ws.targets)
         }
+        ws.activeSteps = T
         ws.lastForwardHadTargets = targets != nil
         ws.activationsConsumed = false
         ws.lastForwardUsedDropout = rng != nil && config.dropout > 0
@@ -110,7 +115,7 @@ public struct CharModel: Sendable, Equatable {
             throw .shapeMismatch("backward needs a forward pass with targets in this workspace")
         }
         guard gradients.layout == parameters.layout else { throw .shapeMismatch("gradient layout differs from the model's") }
-        let B = ws.batch, T = ws.steps, N = B * T
+        let B = ws.batch, T = ws.activeSteps, N = B * T
         let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
         let offsets = parameters.layout.offsets
         parameters.values.withUnsafeBufferPointer { buffer in
@@ -150,7 +155,7 @@ public struct CharModel: Sendable, Equatable {
     /// gradient is formed per symbol), so it is formed here on request: dGates₀ · W_ih of layer 0.
     public func inputGradient(workspace ws: ModelWorkspace) -> [Float]? {
         guard ws.config == config, ws.activationsConsumed else { return nil }
-        let N = ws.batch * ws.steps, E = config.embeddingSize
+        let N = ws.batch * ws.activeSteps, E = config.embeddingSize
         var dx = [Float](repeating: 0, count: N * E)
         parameters.values.withUnsafeBufferPointer { p in
             dx.withUnsafeMutableBufferPointer { out in
@@ -182,7 +187,7 @@ extension ModelWorkspace {
     /// The logits of the last forward pass without targets, [T, B, V] (after a pass with
     /// targets the buffer holds their gradient instead).
     public func logitsCopy() -> [Float] {
-        Array(UnsafeBufferPointer(start: logits, count: batch * steps * config.vocabularySize))
+        Array(UnsafeBufferPointer(start: logits, count: batch * activeSteps * config.vocabularySize))
     }
 
     /// dLoss/dh0 and dLoss/dc0 of every layer after the last backward, [L, B, H] each.

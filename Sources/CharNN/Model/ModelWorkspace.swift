@@ -30,10 +30,12 @@ public final class ModelWorkspace {
     let packedRecurrent: [PackedRecurrentWeights]   // per layer, when PackedGEMM is supported
 
     /// Threads for the per-step recurrent products and cell kernels (1 or 2); the results do not
-    /// depend on it. Validation sets it from --threads; training's two half-batch passes
-    /// (SplitBatchPass) keep 1, each on its own core.
+    /// depend on it. charnn's training and validation keep 1: they run two half-batch passes, each
+    /// on its own core (SplitBatchPass, Evaluator).
     public var recurrentThreads = 1
 
+    /// Steps of the last forward pass (at most `steps`).
+    var activeSteps: Int
     /// What the last forward pass did, so backward knows what it may use.
     var lastForwardHadTargets = false
     var lastForwardUsedDropout = false
@@ -48,6 +50,7 @@ public final class ModelWorkspace {
         self.config = config
         self.batch = batch
         self.steps = steps
+        activeSteps = steps
         let N = batch * steps, B = batch
         let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
         let useDropout = config.dropout > 0

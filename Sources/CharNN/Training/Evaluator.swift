@@ -1,33 +1,24 @@
+import Dispatch
+
 /// Mean loss over a whole token sequence (the validation split), in a fixed order, so every
 /// evaluation of a run scores exactly the same predictions.
 ///
 /// The n − 1 predictions are cut into B contiguous segments of L = (n − 1) / B, each read in chunks
-/// of T with the state carried, as in training; the last partial chunk and the (n − 1) mod B
-/// predictions left over run through batch-1 workspaces. Workspaces are made once per shape and
-/// reused, never inside the loop.
+/// of T with the state carried, as in training; the (n − 1) mod B predictions left over run through
+/// a batch-1 workspace. The B segments are scored as two halves of the streams (⌈B/2⌉ and ⌊B/2⌋), the
+/// shapes of training's ``SplitBatchPass``: during a run the trainer lends its two workspaces, idle
+/// between steps, so validation holds no activations of its own; with two threads the halves run at
+/// once. Every stream's arithmetic is the same whichever way it runs, so the score does not depend on
+/// the thread count.
 public final class Evaluator {
     public let tokens: TokenSequence
     public let batch: Int
     public let steps: Int
-    private var cache: [ShapeKey: Buffers] = [:]
+    /// Two or more: score the two halves of the streams at once, one per core.
+    public var threads = 1
+    private var ownHalves: [ModelWorkspace] = []
+    private var single: ModelWorkspace?
     private var config: ModelConfig?
-    /// Threads for the per-step recurrent products (1 or 2); the scores do not depend on it.
-    public var threads = 1 {
-        didSet { for buffers in cache.values { buffers.workspace.recurrentThreads = threads } }
-    }
-
-    private struct ShapeKey: Hashable { var batch: Int, steps: Int }
-
-    /// A workspace and batch arrays for one shape, made on first use and kept.
-    private final class Buffers {
-        let workspace: ModelWorkspace
-        var inputs: [Int32], targets: [Int32]
-        init(_ workspace: ModelWorkspace) {
-            self.workspace = workspace
-            inputs = [Int32](repeating: 0, count: workspace.batch * workspace.steps)
-            targets = inputs
-        }
-    }
 
     public init(tokens: TokenSequence, batch: Int, steps: Int) {
         self.tokens = tokens
@@ -39,45 +30,118 @@ public final class Evaluator {
     public var predictionCount: Int { max(0, tokens.count - 1) }
 
     /// Mean cross-entropy in nats per symbol over every prediction, or nil if there are none.
+    /// Uses workspaces of its own, made on first use and kept.
     public func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
+        try meanLoss(of: model, halves: nil)
+    }
+
+    /// As ``meanLoss(of:)``, scoring the B segments in `halves` when given: workspaces of
+    /// [⌈B/2⌉, T] and [⌊B/2⌋, T] (one of [1, T] when B = 1) for the model's config.
+    func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?) throws(ModelError) -> Double? {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
-            cache = [:]
+            ownHalves = []
+            single = nil
             config = model.config
         }
         let segments = n >= batch ? batch : 1
         let length = n / segments
-        var total = try score(model, starts: (0..<segments).map { $0 * length }, length: length)
+        let starts = (0..<segments).map { $0 * length }
+        var total: Double
+        if segments == batch {
+            let workspaces: [ModelWorkspace]
+            if let lent { workspaces = lent } else { workspaces = try halves(for: model.config) }
+            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces)
+        } else {
+            total = try Self.score(model, tokens, starts: starts, length: length, workspace: singleWorkspace(model.config))
+        }
         let leftover = n - segments * length
-        if leftover > 0 { total += try score(model, starts: [segments * length], length: leftover) }
+        if leftover > 0 {
+            total += try Self.score(model, tokens, starts: [segments * length], length: leftover,
+                                    workspace: singleWorkspace(model.config))
+        }
         return total / Double(n)
     }
 
-    /// Sum of losses over `length` predictions from each start, streams side by side.
-    private func score(_ model: CharModel, starts: [Int], length: Int) throws(ModelError) -> Double {
+    private func scoreInHalves(_ model: CharModel, starts: [Int], length: Int,
+                               halves: [ModelWorkspace]) throws(ModelError) -> Double {
+        guard halves.reduce(0, { $0 + $1.batch }) == starts.count, halves.allSatisfy({ $0.steps == steps }) else {
+            throw .shapeMismatch("validation workspaces do not match \(starts.count) streams of \(steps) steps")
+        }
+        var parts: [[Int]] = [], first = 0
+        for workspace in halves {
+            parts.append(Array(starts[first..<(first + workspace.batch)]))
+            first += workspace.batch
+        }
+        let jobs = zip(parts, halves).map { HalfJob(starts: $0, workspace: $1) }
+        let tokens = self.tokens
+        let run: @Sendable (Int) -> Void = { n in
+            jobs[n].result = Result { () throws(ModelError) -> Double in
+                try Self.score(model, tokens, starts: jobs[n].starts, length: length, workspace: jobs[n].workspace)
+            }
+        }
+        if threads >= 2 && jobs.count == 2 {
+            // One OpenBLAS thread per half, as in training (SplitBatchPass).
+            let blasThreads = OpenBLASRuntime.threads
+            OpenBLASRuntime.setThreads(1)
+            DispatchQueue.concurrentPerform(iterations: 2, execute: run)
+            OpenBLASRuntime.setThreads(blasThreads)
+        } else {
+            for n in jobs.indices { run(n) }
+        }
+        var total = 0.0
+        for job in jobs { total += try job.result.get() }
+        return total
+    }
+
+    /// One half's streams and workspace, and its summed loss once scored.
+    private final class HalfJob: @unchecked Sendable {
+        let starts: [Int]
+        let workspace: ModelWorkspace
+        var result: Result<Double, ModelError> = .success(0)
+        init(starts: [Int], workspace: ModelWorkspace) {
+            self.starts = starts
+            self.workspace = workspace
+        }
+    }
+
+    /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of
+    /// up to the workspace's steps (the last one shorter).
+    private static func score(_ model: CharModel, _ tokens: TokenSequence, starts: [Int], length: Int,
+                              workspace: ModelWorkspace) throws(ModelError) -> Double {
         let B = starts.count
         var state = RecurrentState(layers: model.config.layers, batch: B, hidden: model.config.hiddenSize)
+        var inputs = [Int32](repeating: 0, count: B * workspace.steps), targets = inputs
         var total = 0.0
         var offset = 0
         while offset < length {
-            let T = min(steps, length - offset)
-            let buffers = try self.buffers(model.config, batch: B, steps: T)
-            tokens.fillTimeMajor(starts: starts.map { $0 + offset }, steps: T, inputs: &buffers.inputs,
-                                 targets: &buffers.targets)
-            let mean = try model.forward(tokens: buffers.inputs, targets: buffers.targets, state: &state, workspace: buffers.workspace)!
+            let T = min(workspace.steps, length - offset)
+            if inputs.count != B * T {
+                inputs = [Int32](repeating: 0, count: B * T)
+                targets = inputs
+            }
+            tokens.fillTimeMajor(starts: starts.map { $0 + offset }, steps: T, inputs: &inputs, targets: &targets)
+            let mean = try model.forward(tokens: inputs, targets: targets, state: &state, workspace: workspace)!
             total += mean * Double(B * T)
             offset += T
         }
         return total
     }
 
-    private func buffers(_ config: ModelConfig, batch: Int, steps: Int) throws(ModelError) -> Buffers {
-        let key = ShapeKey(batch: batch, steps: steps)
-        if let cached = cache[key] { return cached }
-        let made = Buffers(try ModelWorkspace(config: config, batch: batch, steps: steps))
-        made.workspace.recurrentThreads = threads
-        cache[key] = made
+    private func halves(for config: ModelConfig) throws(ModelError) -> [ModelWorkspace] {
+        if ownHalves.isEmpty {
+            for streams in SplitBatchPass.streamHalves(batch: batch) {
+                ownHalves.append(try ModelWorkspace(config: config, batch: streams.count, steps: steps))
+            }
+        }
+        return ownHalves
+    }
+
+    private func singleWorkspace(_ config: ModelConfig) throws(ModelError) -> ModelWorkspace {
+        if let single { return single }
+        let made = try ModelWorkspace(config: config, batch: 1, steps: steps)
+        single = made
         return made
     }
 }

@@ -46,14 +46,21 @@ final class SplitBatchPass {
     init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
         self.batch = batch
         self.steps = steps
-        let first = (batch + 1) / 2
-        let ranges = batch >= 2 ? [0..<first, first..<batch] : [0..<batch]
         var halves: [Half] = []
-        for (n, range) in ranges.enumerated() {
+        for (n, range) in Self.streamHalves(batch: batch).enumerated() {
             halves.append(try Half(streams: range, config: config, steps: steps, ownGradients: n > 0))
         }
         self.halves = halves
     }
+
+    /// The streams of each half: 0..<⌈B/2⌉ and ⌈B/2⌉..<B, or all of them when B = 1.
+    static func streamHalves(batch: Int) -> [Range<Int>] {
+        let first = (batch + 1) / 2
+        return batch >= 2 ? [0..<first, first..<batch] : [0..<batch]
+    }
+
+    /// The halves' workspaces, [B_h, T] each: idle between steps, so validation borrows them.
+    var workspaces: [ModelWorkspace] { halves.map(\.workspace) }
 
     /// Runs `model` in training mode over `inputs` [T, B] from `carried` (left at the final step),
     /// writes the gradient of the mean loss over all B·T symbols into `gradients` (overwriting it)

@@ -144,7 +144,7 @@ public final class Trainer {
     /// Mean validation loss (nats per symbol) of ``evaluatedModel`` over the whole validation
     /// split, or nil without one.
     public func evaluate() throws -> Double? {
-        try evaluator.meanLoss(of: evaluatedModel)
+        try evaluator.meanLoss(of: evaluatedModel, halves: pass.workspaces)
     }
 
     /// Records a validation loss; returns true if it is the best so far.
