@@ -21,7 +21,7 @@ public final class InferenceStep {
     public let precision: SamplingPrecision
 
     private let packedWeights: [UnsafeMutablePointer<Float>]  // per layer [4H, in + H] (layer 0: [4H, H]), or its panels
-    private let packedBias: [UnsafeMutablePointer<Float>]     // per layer [4H] (layer 0: unused, in the table)
+    private let packedBias: [UnsafeMutablePointer<Float>]     // per layer above the first [4H] (layer 0's is in the table)
     private let symbolGates: UnsafeMutablePointer<Float>      // [V, 4H]: embedding · W_ih0ᵀ + b_ih0 + b_hh0
     private let headWeight: UnsafeMutablePointer<Float>       // [V, H]
     private let headBias: UnsafeMutablePointer<Float>         // [V]
@@ -98,12 +98,14 @@ public final class InferenceStep {
                 allocations.append(rowMajor)
                 packedWeights.append(rowMajor)
             }
-            let bias = make(4 * H)
-            let bih = layout["lstm.bias_ih_l\(k)"]!.offset, bhh = layout["lstm.bias_hh_l\(k)"]!.offset
-            values.withUnsafeBufferPointer { v in
-                for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
+            if k > 0 {
+                let bias = make(4 * H)
+                let bih = layout["lstm.bias_ih_l\(k)"]!.offset, bhh = layout["lstm.bias_hh_l\(k)"]!.offset
+                values.withUnsafeBufferPointer { v in
+                    for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
+                }
+                packedBias.append(bias)
             }
-            packedBias.append(bias)
             inputs.append(make(N * W))
             cells.append(make(N * H))
         }
@@ -206,7 +208,7 @@ public final class InferenceStep {
                     precondition(token >= 0 && token < V, "token outside the vocabulary")
                     (gates + n * 4 * H).update(from: symbolGates + token * 4 * H, count: 4 * H)
                 } else {
-                    (gates + n * 4 * H).update(from: packedBias[k], count: 4 * H)
+                    (gates + n * 4 * H).update(from: packedBias[k - 1], count: 4 * H)
                 }
             }
             if !halfWeights.isEmpty {

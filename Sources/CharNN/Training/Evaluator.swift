@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Mean loss over a whole token sequence (the validation split), in a fixed order, so every
 /// evaluation of a run scores exactly the same predictions.
 ///
@@ -81,15 +79,7 @@ public final class Evaluator {
                 try Self.score(model, tokens, starts: jobs[n].starts, length: length, workspace: jobs[n].workspace)
             }
         }
-        if threads >= 2 && jobs.count == 2 {
-            // One OpenBLAS thread per half, as in training (SplitBatchPass).
-            let blasThreads = OpenBLASRuntime.threads
-            OpenBLASRuntime.setThreads(1)
-            DispatchQueue.concurrentPerform(iterations: 2, execute: run)
-            OpenBLASRuntime.setThreads(blasThreads)
-        } else {
-            for n in jobs.indices { run(n) }
-        }
+        runHalves(jobs.count, threads: threads, run)
         var total = 0.0
         for job in jobs { total += try job.result.get() }
         return total

@@ -94,16 +94,7 @@ final class SplitBatchPass {
                     return loss
                 }
             }
-            if threads >= 2 && all.count == 2 {
-                // Each half calls OpenBLAS from its own thread; OpenBLAS's own threads would only
-                // compete with them for the two cores.
-                let blasThreads = OpenBLASRuntime.threads
-                OpenBLASRuntime.setThreads(1)
-                DispatchQueue.concurrentPerform(iterations: 2, execute: pass)
-                OpenBLASRuntime.setThreads(blasThreads)
-            } else {
-                for n in all.indices { pass(n) }
-            }
+            runHalves(all.count, threads: threads, pass)
         }
 
         // Each half's loss and gradient are means over its own B_h·T symbols; the batch's are
@@ -133,6 +124,20 @@ final class SplitBatchPass {
             }
         }
     }
+}
+
+/// Runs `half(0)`, `half(1)`, … (`count` ≤ 2): both at once, one per core, when `threads` ≥ 2,
+/// else one after the other. Each half calls OpenBLAS from its own thread, so OpenBLAS is held to
+/// one thread meanwhile: its own threads would only compete with the halves for the two cores.
+func runHalves(_ count: Int, threads: Int, _ half: @Sendable (Int) -> Void) {
+    guard threads >= 2 && count == 2 else {
+        for n in 0..<count { half(n) }
+        return
+    }
+    let blasThreads = OpenBLASRuntime.threads
+    OpenBLASRuntime.setThreads(1)
+    DispatchQueue.concurrentPerform(iterations: 2, execute: half)
+    OpenBLASRuntime.setThreads(blasThreads)
 }
 
 /// The caller's gradient buffer, handed to the thread that runs the first half.
