@@ -18,14 +18,27 @@ size_t ck_packed_b_floats(size_t k, size_t n) { return k * ((n + NR - 1) / NR) *
 // packed[panel][kk][0..<32] = B[kk][panel*32 + j], zero-padded past N.
 // B is given as element (kk, j) at b[kk * row_stride + j * col_stride], so both W (backward)
 // and Wᵀ (forward) pack from the same row-major weight matrix without a transposed copy.
+// Full panels take one of two loops without the bounds check, each reading B in address order:
+// row-major B (col_stride 1) copies 32 contiguous floats per row, and Bᵀ (row_stride 1) walks each
+// of the panel's 32 source rows front to back. Training packs W_hh twice per layer and pass.
 void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, float *packed) {
     size_t panels = (n + NR - 1) / NR;
     for (size_t p = 0; p < panels; p++) {
         float *dst = packed + p * k * NR;
-        for (size_t kk = 0; kk < k; kk++) {
+        const float *src = b + p * NR * col_stride;
+        if ((p + 1) * NR <= n && col_stride == 1) {
+            for (size_t kk = 0; kk < k; kk++) memcpy(dst + kk * NR, src + kk * row_stride, NR * sizeof(float));
+        } else if ((p + 1) * NR <= n && row_stride == 1) {
             for (size_t j = 0; j < NR; j++) {
-                size_t col = p * NR + j;
-                dst[kk * NR + j] = col < n ? b[kk * row_stride + col * col_stride] : 0.0f;
+                const float *column = src + j * col_stride;
+                for (size_t kk = 0; kk < k; kk++) dst[kk * NR + j] = column[kk];
+            }
+        } else {
+            for (size_t kk = 0; kk < k; kk++) {
+                for (size_t j = 0; j < NR; j++) {
+                    size_t col = p * NR + j;
+                    dst[kk * NR + j] = col < n ? b[kk * row_stride + col * col_stride] : 0.0f;
+                }
             }
         }
     }
