@@ -51,7 +51,9 @@ public final class InferenceStep {
         self.precision = precision
         let usePanels = PackedGEMM.isSupported
         let useHalf = Self.readsHalfWeights(precision: precision, streams: streams)
-        let model = useHalf ? model : precision.applied(to: model)
+        // The weights as this precision rounds them; the bf16 kernel rounds as it packs.
+        let rounded = precision.applied(to: model)
+        let model = useHalf ? model : rounded
         let H = c.hiddenSize, V = c.vocabularySize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -113,11 +115,10 @@ public final class InferenceStep {
         self.packedBias = packedBias
         self.inputs = inputs
         self.cells = cells
-        // The table from the weights as this precision rounds them, so it holds what the
-        // products would compute from them.
+        // The table from the rounded weights, so it holds what the products would compute.
         let symbolGates = make(V * 4 * H)
         self.symbolGates = symbolGates
-        precision.applied(to: model).parameters.values.withUnsafeBufferPointer { v in
+        rounded.parameters.values.withUnsafeBufferPointer { v in
             let o = layout.offsets
             symbolGateTable(
                 symbolGates, table: v.baseAddress! + o.embedding, weightIH: v.baseAddress! + o.weightIH[0],

@@ -30,12 +30,12 @@ public final class Evaluator {
     /// Mean cross-entropy in nats per symbol over every prediction, or nil if there are none.
     /// Uses workspaces of its own, made on first use and kept.
     public func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
-        try meanLoss(of: model, halves: nil)
+        try meanLoss(of: model, halves: nil, threads: threads)
     }
 
     /// As ``meanLoss(of:)``, scoring the B segments in `halves` when given: workspaces of
     /// [⌈B/2⌉, T] and [⌊B/2⌋, T] (one of [1, T] when B = 1) for the model's config.
-    func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?) throws(ModelError) -> Double? {
+    func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int) throws(ModelError) -> Double? {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
@@ -50,56 +50,38 @@ public final class Evaluator {
         if segments == batch {
             let workspaces: [ModelWorkspace]
             if let lent { workspaces = lent } else { workspaces = try halves(for: model.config) }
-            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces)
+            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces, threads: threads)
         } else {
-            total = try Self.score(model, tokens, starts: starts, length: length, workspace: singleWorkspace(model.config))
+            total = try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config))
         }
         let leftover = n - segments * length
         if leftover > 0 {
-            total += try Self.score(model, tokens, starts: [segments * length], length: leftover,
+            total += try score(model, starts: [segments * length], length: leftover,
                                     workspace: singleWorkspace(model.config))
         }
         return total / Double(n)
     }
 
     private func scoreInHalves(_ model: CharModel, starts: [Int], length: Int,
-                               halves: [ModelWorkspace]) throws(ModelError) -> Double {
+                               halves: [ModelWorkspace], threads: Int) throws(ModelError) -> Double {
         guard halves.reduce(0, { $0 + $1.batch }) == starts.count, halves.allSatisfy({ $0.steps == steps }) else {
             throw .shapeMismatch("validation workspaces do not match \(starts.count) streams of \(steps) steps")
         }
-        var parts: [[Int]] = [], first = 0
+        var parts: [(starts: [Int], workspace: ModelWorkspace)] = [], first = 0
         for workspace in halves {
-            parts.append(Array(starts[first..<(first + workspace.batch)]))
+            parts.append((Array(starts[first..<(first + workspace.batch)]), workspace))
             first += workspace.batch
         }
-        let jobs = zip(parts, halves).map { HalfJob(starts: $0, workspace: $1) }
-        let tokens = self.tokens
-        let run: @Sendable (Int) -> Void = { n in
-            jobs[n].result = Result { () throws(ModelError) -> Double in
-                try Self.score(model, tokens, starts: jobs[n].starts, length: length, workspace: jobs[n].workspace)
-            }
+        let totals = try runHalves(parts, threads: threads) { (part) throws(ModelError) -> Double in
+            try score(model, starts: part.starts, length: length, workspace: part.workspace)
         }
-        runHalves(jobs.count, threads: threads, run)
-        var total = 0.0
-        for job in jobs { total += try job.result.get() }
-        return total
-    }
-
-    /// One half's streams and workspace, and its summed loss once scored.
-    private final class HalfJob: @unchecked Sendable {
-        let starts: [Int]
-        let workspace: ModelWorkspace
-        var result: Result<Double, ModelError> = .success(0)
-        init(starts: [Int], workspace: ModelWorkspace) {
-            self.starts = starts
-            self.workspace = workspace
-        }
+        return totals.reduce(0, +)
     }
 
     /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of
     /// up to the workspace's steps (the last one shorter).
-    private static func score(_ model: CharModel, _ tokens: TokenSequence, starts: [Int], length: Int,
-                              workspace: ModelWorkspace) throws(ModelError) -> Double {
+    private func score(_ model: CharModel, starts: [Int], length: Int,
+                       workspace: ModelWorkspace) throws(ModelError) -> Double {
         let B = starts.count
         var state = RecurrentState(layers: model.config.layers, batch: B, hidden: model.config.hiddenSize)
         var inputs = [Int32](repeating: 0, count: B * workspace.steps), targets = inputs

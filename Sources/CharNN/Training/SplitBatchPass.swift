@@ -21,7 +21,7 @@ final class SplitBatchPass {
 
     /// One half's buffers: its streams, their slice of the batch and state, and (second half only)
     /// its gradients; the first half writes into the caller's, so a split costs one gradient set.
-    private final class Half: @unchecked Sendable {
+    private final class Half {
         let streams: Range<Int>
         let workspace: ModelWorkspace
         var ownGradients: ParameterSet?
@@ -29,7 +29,6 @@ final class SplitBatchPass {
         var targets: [Int32]
         var state: RecurrentState
         var rng = RandomGenerator(seed: 0)
-        var result: Result<Double, ModelError> = .success(0)
 
         init(streams: Range<Int>, config: ModelConfig, steps: Int, ownGradients: Bool) throws(ModelError) {
             self.streams = streams
@@ -75,33 +74,28 @@ final class SplitBatchPass {
             half.rng = RandomGenerator(seed: rng.next())
             copyStreams(half.streams, of: inputs, into: &half.inputs)
             copyStreams(half.streams, of: targets, into: &half.targets)
-            half.state = carried.streams(half.streams)
+            half.state.load(streams: half.streams, of: carried)
         }
-        withUnsafeMutablePointer(to: &gradients) { callerGradients in
-            let first = GradientSlot(pointer: callerGradients), all = halves
-            let pass: @Sendable (Int) -> Void = { n in
-                let half = all[n]
-                half.result = Result { () throws(ModelError) -> Double in
-                    let loss = try model.forwardTraining(
-                        tokens: half.inputs, targets: half.targets, state: &half.state, workspace: half.workspace, rng: &half.rng)
-                    if n == 0 {
-                        first.pointer.pointee.zero()
-                        try model.backward(workspace: half.workspace, into: &first.pointer.pointee)
-                    } else {
-                        half.ownGradients!.zero()
-                        try model.backward(workspace: half.workspace, into: &half.ownGradients!)
-                    }
-                    return loss
+        let losses = try withUnsafeMutablePointer(to: &gradients) { (callerGradients) throws(ModelError) -> [Double] in
+            try runHalves(halves, threads: threads) { (half) throws(ModelError) -> Double in
+                let loss = try model.forwardTraining(
+                    tokens: half.inputs, targets: half.targets, state: &half.state, workspace: half.workspace, rng: &half.rng)
+                if half.ownGradients == nil {
+                    callerGradients.pointee.zero()
+                    try model.backward(workspace: half.workspace, into: &callerGradients.pointee)
+                } else {
+                    half.ownGradients!.zero()
+                    try model.backward(workspace: half.workspace, into: &half.ownGradients!)
                 }
+                return loss
             }
-            runHalves(all.count, threads: threads, pass)
         }
 
         // Each half's loss and gradient are means over its own B_h·T symbols; the batch's are
         // their averages weighted by B_h / B.
         var loss = 0.0
-        for half in halves { loss += Double(half.streams.count) / Double(B) * (try half.result.get()) }
-        for half in halves { carried.setStreams(half.streams, from: half.state) }
+        for (half, halfLoss) in zip(halves, losses) { loss += Double(half.streams.count) / Double(B) * halfLoss }
+        for half in halves { half.state.store(streams: half.streams, into: &carried) }
         combineGradients(into: &gradients)
         return loss
     }
@@ -126,45 +120,58 @@ final class SplitBatchPass {
     }
 }
 
-/// Runs `half(0)`, `half(1)`, … (`count` ≤ 2): both at once, one per core, when `threads` ≥ 2,
-/// else one after the other. Each half calls OpenBLAS from its own thread, so OpenBLAS is held to
-/// one thread meanwhile: its own threads would only compete with the halves for the two cores.
-func runHalves(_ count: Int, threads: Int, _ half: @Sendable (Int) -> Void) {
-    guard threads >= 2 && count == 2 else {
-        for n in 0..<count { half(n) }
-        return
+/// Runs `body` on each of `halves` (at most two): both at once, one per core, when `threads` ≥ 2,
+/// else one after the other; returns their results in order, or throws the first half's error.
+/// Each half calls OpenBLAS from its own thread, so OpenBLAS is held to one thread meanwhile: its
+/// own threads would only compete with the halves for the two cores.
+func runHalves<Half>(_ halves: [Half], threads: Int,
+                     _ body: (Half) throws(ModelError) -> Double) throws(ModelError) -> [Double] {
+    precondition(halves.count <= 2)
+    var results = [Result<Double, ModelError>](repeating: .success(0), count: halves.count)
+    withoutActuallyEscaping(body) { body in
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            let shared = HalfTask { n in out[n] = Result { () throws(ModelError) -> Double in try body(halves[n]) } }
+            if threads >= 2 && halves.count == 2 {
+                let blasThreads = OpenBLASRuntime.threads
+                OpenBLASRuntime.setThreads(1)
+                DispatchQueue.concurrentPerform(iterations: 2) { shared.run($0) }
+                OpenBLASRuntime.setThreads(blasThreads)
+            } else {
+                for n in halves.indices { shared.run(n) }
+            }
+        }
     }
-    let blasThreads = OpenBLASRuntime.threads
-    OpenBLASRuntime.setThreads(1)
-    DispatchQueue.concurrentPerform(iterations: 2, execute: half)
-    OpenBLASRuntime.setThreads(blasThreads)
+    return try results.map { (result) throws(ModelError) -> Double in try result.get() }
 }
 
-/// The caller's gradient buffer, handed to the thread that runs the first half.
-private struct GradientSlot: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<ParameterSet>
+/// One half's work, handed to the second thread. The halves touch disjoint buffers (their own
+/// workspaces, state and gradients, and their own slot of the results), which is what makes that safe.
+private final class HalfTask: @unchecked Sendable {
+    let run: (Int) -> Void
+    init(_ run: @escaping (Int) -> Void) { self.run = run }
 }
 
 extension RecurrentState {
-    /// The state of streams `range` alone, [layers, range.count, hidden].
-    func streams(_ range: Range<Int>) -> RecurrentState {
-        var part = RecurrentState(layers: layers, batch: range.count, hidden: hidden)
-        let width = range.count * hidden
-        for k in 0..<layers {
-            let from = (k * batch + range.lowerBound) * hidden, to = k * width
-            part.h.replaceSubrange(to..<(to + width), with: h[from..<(from + width)])
-            part.c.replaceSubrange(to..<(to + width), with: c[from..<(from + width)])
-        }
-        return part
+    /// Sets this state (of `range.count` streams) to streams `range` of `whole`, in place.
+    mutating func load(streams range: Range<Int>, of whole: RecurrentState) {
+        Self.copyStreams(from: whole, range.lowerBound, to: &self, 0, count: range.count)
     }
 
-    /// Writes `part`, the state of streams `range`, back into this state.
-    mutating func setStreams(_ range: Range<Int>, from part: RecurrentState) {
-        let width = range.count * hidden
-        for k in 0..<layers {
-            let to = (k * batch + range.lowerBound) * hidden, from = k * width
-            h.replaceSubrange(to..<(to + width), with: part.h[from..<(from + width)])
-            c.replaceSubrange(to..<(to + width), with: part.c[from..<(from + width)])
+    /// Writes this state (of `range.count` streams) back as streams `range` of `whole`.
+    func store(streams range: Range<Int>, into whole: inout RecurrentState) {
+        Self.copyStreams(from: self, 0, to: &whole, range.lowerBound, count: range.count)
+    }
+
+    /// Copies `count` streams starting at stream `first` of `source`, every layer, to stream
+    /// `firstTarget` onwards of `target`.
+    private static func copyStreams(from source: RecurrentState, _ first: Int, to target: inout RecurrentState,
+                                    _ firstTarget: Int, count: Int) {
+        let width = count * source.hidden
+        for k in 0..<source.layers {
+            let from = (k * source.batch + first) * source.hidden, to = (k * target.batch + firstTarget) * target.hidden
+            target.h.replaceSubrange(to..<(to + width), with: source.h[from..<(from + width)])
+            target.c.replaceSubrange(to..<(to + width), with: source.c[from..<(from + width)])
         }
     }
 }

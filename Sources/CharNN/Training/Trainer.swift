@@ -72,7 +72,6 @@ public final class Trainer {
         self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
         pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps)
-        evaluator.threads = min(state.options.threads, 2)
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
@@ -144,7 +143,7 @@ public final class Trainer {
     /// Mean validation loss (nats per symbol) of ``evaluatedModel`` over the whole validation
     /// split, or nil without one.
     public func evaluate() throws -> Double? {
-        try evaluator.meanLoss(of: evaluatedModel, halves: pass.workspaces)
+        try evaluator.meanLoss(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads)
     }
 
     /// Records a validation loss; returns true if it is the best so far.
@@ -167,7 +166,6 @@ public final class Trainer {
         state.options.evalEvery = options.evalEvery
         state.options.saveEvery = options.saveEvery
         state.options.threads = options.threads
-        evaluator.threads = min(options.threads, 2)
         if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
             state.learningRate.totalSteps = total
         }
