@@ -36,8 +36,7 @@ let package = Package(
             dependencies: [
                 "CharNN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Sources/charnn"
+            ]
         ),
         // A program that uses only the public API: train on a string, sample, score.
         .executableTarget(

@@ -135,11 +135,11 @@ struct TrainingRunTests {
         let corpus = try writeSmallCorpus(in: dir)
         _ = try Self.train(corpus: corpus, out: dir + "/run", options: tinyTrainingOptions(steps: 2), mode: .fresh)
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/latest.safetensors"))
-        #expect(throws: TrainingError.runDirectoryExists(dir + "/run")) {
+        #expect(throws: RunError.runDirectoryExists(dir + "/run")) {
             try Self.train(corpus: corpus, out: dir + "/run", options: tinyTrainingOptions(steps: 2), mode: .fresh)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/run/latest.safetensors")) == before)
-        #expect(throws: TrainingError.noCheckpointToResume(dir + "/empty")) {
+        #expect(throws: RunError.noCheckpointToResume(dir + "/empty")) {
             try Self.train(corpus: corpus, out: dir + "/empty", options: tinyTrainingOptions(steps: 2), mode: .resume)
         }
         let forced = try Self.train(corpus: corpus, out: dir + "/run", options: tinyTrainingOptions(steps: 1), mode: .force)

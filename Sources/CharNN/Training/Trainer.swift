@@ -36,32 +36,8 @@ public final class Trainer {
                       average: options.averageDecay.map { WeightAverage(decay: $0, startingAt: model.parameters) })
     }
 
-    /// Continues the run saved in `checkpoint` on the same corpus.
-    public convenience init(data: TrainingData, resuming checkpoint: Checkpoint) throws {
-        guard let saved = checkpoint.training, let optimizer = checkpoint.optimizer, let carried = checkpoint.carriedState else {
-            throw TrainingError.incompatibleResume("the checkpoint holds weights only, without optimizer and training state")
-        }
-        guard saved.corpus.symbolCount == data.fingerprint.symbolCount, saved.corpus.tokenChecksum == data.fingerprint.tokenChecksum,
-              checkpoint.tokenizer == data.tokenizer else {
-            throw TrainingError.incompatibleResume("the corpus differs from the one this run was trained on (\(saved.corpus.fileName))")
-        }
-        // With averaging, the file's model tensors hold the average (what sampling should use) and
-        // the raw iterate that training continues from is stored beside them.
-        var model = checkpoint.model
-        var average: WeightAverage?
-        if let decay = saved.options.averageDecay {
-            guard let raw = checkpoint.trainingWeights else {
-                throw TrainingError.incompatibleResume("the run averages its weights but the checkpoint lacks the raw weights (training.weights.*)")
-            }
-            average = WeightAverage(decay: decay, startingAt: model.parameters)
-            model.parameters = raw
-        }
-        let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.steps)
-        try self.init(data: data, streams: streams, model: model, optimizer: optimizer, state: saved, carried: carried,
-                      average: average)
-    }
-
-    private init(data: TrainingData, streams: BatchStreams, model: CharModel, optimizer: AdamOptimizer,
+    /// The designated initializer, shared by a fresh run and a resumed one (Checkpoint+Trainer.swift).
+    init(data: TrainingData, streams: BatchStreams, model: CharModel, optimizer: AdamOptimizer,
                  state: TrainingState, carried: RecurrentState, average: WeightAverage?) throws {
         self.data = data
         self.streams = streams
@@ -175,11 +151,5 @@ public final class Trainer {
     /// measured so far.
     public func fixScheduleLength(totalSteps: Int) {
         if state.learningRate.totalSteps == nil { state.learningRate.totalSteps = max(totalSteps, state.step + 1) }
-    }
-
-    /// Everything needed to continue this run exactly.
-    public func checkpoint() -> Checkpoint {
-        Checkpoint(model: evaluatedModel, tokenizer: data.tokenizer, optimizer: optimizer, training: state, carriedState: carried,
-                   trainingWeights: average == nil ? nil : model.parameters)
     }
 }

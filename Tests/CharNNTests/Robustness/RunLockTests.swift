@@ -55,8 +55,8 @@ struct RunLockTests {
         let dir = try temporaryDirectory("lock-lib")
         let lock = try RunLock.acquire(directory: dir)
         #expect(lock.staleHolder == nil && lock.isIntact)
-        #expect(throws: TrainingError.runInUse(path: dir, pid: getpid())) { try RunLock.acquire(directory: dir) }
-        #expect(throws: TrainingError.runInUse(path: dir, pid: getpid())) { try RunDirectory(path: dir).prepare(.force) }
+        #expect(throws: RunError.runInUse(path: dir, pid: getpid())) { try RunLock.acquire(directory: dir) }
+        #expect(throws: RunError.runInUse(path: dir, pid: getpid())) { try RunDirectory(path: dir).prepare(.force) }
         lock.release()
         #expect(!FileManager.default.fileExists(atPath: dir + "/" + RunLock.fileName))
         // A stale file (nobody holds its flock) with a pid in it.

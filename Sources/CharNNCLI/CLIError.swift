@@ -58,10 +58,18 @@ extension CLIError {
         switch error {
         case .invalidOption: self.init(error.description, exitCode: Self.usage)
         case .unusableCorpus, .corpusTooSmall, .incompatibleResume: self.init(error.description, exitCode: Self.dataError)
+        case .nonFiniteLoss: self.init(error.description, exitCode: Self.failure)
+        }
+    }
+
+    /// The CLI's exit status for a run-directory error; the message is the error's own line.
+    init(_ error: RunError) {
+        switch error {
+        case .unusableDirectory: self.init(error.description, exitCode: Self.usage)
         case .noCheckpointToResume: self.init(error.description, exitCode: Self.noInput)
         case .saveFailed, .runDirectoryVanished: self.init(error.description, exitCode: Self.ioError)
         case .runInUse: self.init(error.description, exitCode: Self.busy)
-        case .nonFiniteLoss, .runDirectoryExists: self.init(error.description, exitCode: Self.failure)
+        case .runDirectoryExists: self.init(error.description, exitCode: Self.failure)
         }
     }
 }
@@ -88,6 +96,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
         printDiagnostic(cli.message)
         throw ExitCode(cli.exitCode)
     } catch let error as TrainingError {
+        let cli = CLIError(error)
+        printDiagnostic(cli.message)
+        throw ExitCode(cli.exitCode)
+    } catch let error as RunError {
         let cli = CLIError(error)
         printDiagnostic(cli.message)
         throw ExitCode(cli.exitCode)

@@ -32,18 +32,18 @@ public final class RunLock {
     deinit { release() }
 
     /// Takes the lock of `directory` (which must exist), or throws
-    /// ``TrainingError/runInUse(path:pid:)`` when another process holds it.
-    public static func acquire(directory: String) throws(TrainingError) -> RunLock {
+    /// ``RunError/runInUse(path:pid:)`` when another process holds it.
+    public static func acquire(directory: String) throws(RunError) -> RunLock {
         let path = directory + "/" + fileName
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw .invalidOption("--out: cannot create the lock file \(path): \(systemError())") }
+            guard fd >= 0 else { throw .unusableDirectory("--out: cannot create the lock file \(path): \(systemError())") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let code = errno
                 let holder = readPID(fd)
                 close(fd)
                 if code == EWOULDBLOCK { throw .runInUse(path: directory, pid: holder) }
-                throw .invalidOption("--out: cannot lock \(path): \(String(cString: strerror(code)))")
+                throw .unusableDirectory("--out: cannot lock \(path): \(String(cString: strerror(code)))")
             }
             // The holder we waited on may have unlinked the file as it released it; then we hold a
             // lock on an orphan and a third process could lock a new file at the path. Retry.

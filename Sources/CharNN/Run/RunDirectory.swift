@@ -47,20 +47,20 @@ public struct RunDirectory: Sendable {
         var isDirectory: ObjCBool = false
         let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if existed, !isDirectory.boolValue {
-            throw TrainingError.invalidOption("--out: \(path) exists and is not a directory")
+            throw RunError.unusableDirectory("--out: \(path) exists and is not a directory")
         }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError.invalidOption("--out: cannot create \(path): \(error.localizedDescription)")
+            throw RunError.unusableDirectory("--out: cannot create \(path): \(error.localizedDescription)")
         }
         let lock = try RunLock.acquire(directory: path)
         do {
             switch mode {
             case .fresh:
-                if holdsRun { throw TrainingError.runDirectoryExists(path) }
+                if holdsRun { throw RunError.runDirectoryExists(path) }
             case .resume:
-                guard FileManager.default.fileExists(atPath: latest) else { throw TrainingError.noCheckpointToResume(path) }
+                guard FileManager.default.fileExists(atPath: latest) else { throw RunError.noCheckpointToResume(path) }
             case .force:
                 for file in runFiles { try? FileManager.default.removeItem(atPath: file) }
             }

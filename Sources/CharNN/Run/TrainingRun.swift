@@ -278,10 +278,10 @@ public final class TrainingRun {
         } catch {
             // The directory may have gone between the check above and these writes.
             try ensureDirectoryIntact()
-            if let error = error as? FileWriteError { throw TrainingError.saveFailed(error, keptStep: savedStep) }
+            if let error = error as? FileWriteError { throw RunError.saveFailed(error, keptStep: savedStep) }
             if case .system(let call, let path, let code)? = error as? TrainingLogError {
                 let failure = FileWriteError(path: path, reason: "\(call) failed: \(String(cString: strerror(code)))")
-                throw TrainingError.saveFailed(failure, keptStep: savedStep)
+                throw RunError.saveFailed(failure, keptStep: savedStep)
             }
             throw error
         }
@@ -294,7 +294,7 @@ public final class TrainingRun {
         do { try trainer.checkpoint().write(to: directory.latest) } catch {
             try ensureDirectoryIntact()
             // AtomicFile left the previous checkpoint in place.
-            throw TrainingError.saveFailed(error, keptStep: savedStep)
+            throw RunError.saveFailed(error, keptStep: savedStep)
         }
         savedStep = trainer.state.step
         events(.saved(path: directory.latest))

@@ -103,7 +103,7 @@ public final class Evaluator {
 
     private func halves(for config: ModelConfig) throws(ModelError) -> [ModelWorkspace] {
         if ownHalves.isEmpty {
-            for streams in SplitBatchPass.streamHalves(batch: batch) {
+            for streams in streamHalves(batch: batch) {
                 ownHalves.append(try ModelWorkspace(config: config, batch: streams.count, steps: steps))
             }
         }

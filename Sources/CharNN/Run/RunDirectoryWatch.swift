@@ -41,20 +41,20 @@ final class RunDirectoryWatch {
                 try recreate(save: save)
                 break
             } catch {
-                if let busy = error as? TrainingError, case .runInUse = busy { throw busy }
+                if let busy = error as? RunError, case .runInUse = busy { throw busy }
                 attempt += 1
                 if attempt == 5 { throw error }
             }
             usleep(200_000)
         }
-        throw TrainingError.runDirectoryVanished(path: directory.path, step: step)
+        throw RunError.runDirectoryVanished(path: directory.path, step: step)
     }
 
     private func recreate(save: () throws -> Void) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError.invalidOption("--out: \(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
+            throw RunError.unusableDirectory("--out: \(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
         }
         if lock != nil {
             lock?.release()
@@ -63,11 +63,11 @@ final class RunDirectoryWatch {
             lock = try RunLock.acquire(directory: directory.path)
         }
         do { try save() } catch let error as FileWriteError {
-            throw TrainingError.saveFailed(error, keptStep: nil)
+            throw RunError.saveFailed(error, keptStep: nil)
         }
         // Still there after the write: the deletion is over.
         guard FileManager.default.fileExists(atPath: directory.latest) else {
-            throw TrainingError.invalidOption("--out: \(directory.path) keeps being deleted; cannot save into it")
+            throw RunError.unusableDirectory("--out: \(directory.path) keeps being deleted; cannot save into it")
         }
     }
 
