@@ -41,6 +41,10 @@ struct InspectCommand: ParsableCommand {
         if let size = info.vocabularySize {
             print("vocabulary:  \(size) symbols (\(info.unit ?? "?"), \(info.normalization ?? "?")): \(info.vocabularyPreview.joined(separator: " "))\(size > info.vocabularyPreview.count ? " …" : "")")
         }
+        if let unicode = info.unicodeVersion {
+            let note = unicode == Tokenizer.unicodeVersion ? "as this charnn" : "this charnn follows \(Tokenizer.unicodeVersion)"
+            print("unicode:     \(unicode) (\(note))")
+        }
         if let step = info.step {
             print("training:    step \(step), epoch \(info.epoch ?? 0)" + (info.bestValidationLoss.map { String(format: ", best validation loss %.4f nats/char", $0) } ?? ""))
         }

@@ -44,7 +44,7 @@ struct CheckpointTests {
         #expect(names.contains("lstm.weight_hh_l1") && names.contains("head.bias"))
         #expect(names.contains("optimizer.exp_avg.lstm.weight_ih_l0") && names.contains("optimizer.exp_avg_sq.head.weight"))
         #expect(names.contains("training.state_h"))
-        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "2")
+        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "3")
         #expect(file.metadata["tensor_crc32c"]?.count == 8)
         #expect(file.metadata[MetadataChecksum.key] == MetadataChecksum.compute(file.metadata))
     }

@@ -8,8 +8,9 @@ import Foundation
 /// describes it field by field.
 public struct Checkpoint: Sendable {
     public static let formatName = "charnn.checkpoint"
-    /// Version 2 added `metadata_crc32c`; version 1 files (without it) still load.
-    public static let formatVersion = 2
+    /// Version 2 added `metadata_crc32c`; version 3 stores the model's shape only in `model` (no
+    /// longer also in the training options) and records `unicode_version`. Older files still load.
+    public static let formatVersion = 3
 
     public var model: CharModel
     public var tokenizer: Tokenizer
@@ -21,9 +22,15 @@ public struct Checkpoint: Sendable {
     /// The raw weights training continues from, when the run averages its weights (then `model`
     /// holds the average); stored as `training.weights.<name>`.
     public var trainingWeights: ParameterSet?
+    /// The Unicode version the tokenizer's normalization and segmentation followed when the
+    /// vocabulary was built (``Tokenizer/unicodeVersion`` then); nil in files from before format
+    /// version 3. Text tokenized under another version may cut some symbols differently.
+    public var unicodeVersion: String?
 
     public init(model: CharModel, tokenizer: Tokenizer, optimizer: AdamOptimizer? = nil,
-                training: TrainingState? = nil, carriedState: RecurrentState? = nil, trainingWeights: ParameterSet? = nil) {
+                training: TrainingState? = nil, carriedState: RecurrentState? = nil, trainingWeights: ParameterSet? = nil,
+                unicodeVersion: String? = Tokenizer.unicodeVersion) {
+        self.unicodeVersion = unicodeVersion
         self.model = model
         self.tokenizer = tokenizer
         self.optimizer = optimizer
@@ -33,7 +40,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// The same model and tokenizer without optimizer or training state (`charnn export --weights-only`).
-    public var weightsOnly: Checkpoint { Checkpoint(model: model, tokenizer: tokenizer) }
+    public var weightsOnly: Checkpoint { Checkpoint(model: model, tokenizer: tokenizer, unicodeVersion: unicodeVersion) }
 
     /// The model config as stored in metadata, with PyTorch-style key names.
     struct StoredModelConfig: Codable {
@@ -64,29 +71,30 @@ extension Checkpoint {
         encoder.outputFormatting = [.sortedKeys]
         func json<T: Encodable>(_ value: T) -> String { String(decoding: try! encoder.encode(value), as: UTF8.self) }
         var metadata: [String: String] = [
-            "format": Self.formatName,
-            "format_version": String(Self.formatVersion),
-            "charnn_version": charnnVersion,
-            "contents": training == nil ? "weights" : "full",
-            "model": json(StoredModelConfig(
+            CheckpointKey.format: Self.formatName,
+            CheckpointKey.formatVersion: String(Self.formatVersion),
+            CheckpointKey.charnnVersion: charnnVersion,
+            CheckpointKey.contents: training == nil ? "weights" : "full",
+            CheckpointKey.model: json(StoredModelConfig(
                 vocab_size: model.config.vocabularySize, embedding_size: model.config.embeddingSize,
                 hidden_size: model.config.hiddenSize, num_layers: model.config.layers, dropout: model.config.dropout)),
-            "tokenizer": json(tokenizer),
+            CheckpointKey.tokenizer: json(tokenizer),
+            CheckpointKey.unicodeVersion: unicodeVersion ?? Tokenizer.unicodeVersion,
         ]
         if let optimizer {
-            add(optimizer.firstMoment, prefix: "optimizer.exp_avg.")
-            add(optimizer.secondMoment, prefix: "optimizer.exp_avg_sq.")
-            metadata["optimizer"] = json(StoredOptimizer(
+            add(optimizer.firstMoment, prefix: CheckpointTensor.firstMomentPrefix)
+            add(optimizer.secondMoment, prefix: CheckpointTensor.secondMomentPrefix)
+            metadata[CheckpointKey.optimizer] = json(StoredOptimizer(
                 beta1: optimizer.beta1, beta2: optimizer.beta2, eps: optimizer.epsilon, step: optimizer.stepCount))
         }
-        if let training { metadata["training"] = json(training) }
-        if let trainingWeights { add(trainingWeights, prefix: "training.weights.") }
+        if let training { metadata[CheckpointKey.training] = json(training) }
+        if let trainingWeights { add(trainingWeights, prefix: CheckpointTensor.trainingWeightsPrefix) }
         if let state = carriedState {
             let shape = [state.layers, state.batch, state.hidden]
-            tensors.append(("training.state_h", .init(state.h, shape: shape)))
-            tensors.append(("training.state_c", .init(state.c, shape: shape)))
+            tensors.append((CheckpointTensor.carriedHidden, .init(state.h, shape: shape)))
+            tensors.append((CheckpointTensor.carriedCell, .init(state.c, shape: shape)))
         }
-        metadata["tensor_crc32c"] = MetadataChecksum.tensorChecksum(tensors)
+        metadata[CheckpointKey.tensorChecksum] = MetadataChecksum.tensorChecksum(tensors)
         return SafeTensorsFile(tensors: tensors, metadata: MetadataChecksum.sealed(metadata)).serialized()
     }
 

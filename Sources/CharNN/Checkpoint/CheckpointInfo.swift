@@ -16,6 +16,8 @@ public struct CheckpointInfo: Sendable, Codable {
     public var parameterCount: Int?
     public var unit: String?
     public var normalization: String?
+    /// The Unicode version the vocabulary was built under (format version 3 on).
+    public var unicodeVersion: String?
     public var vocabularySize: Int?
     /// The most frequent symbols, escaped for display.
     public var vocabularyPreview: [String]
@@ -50,10 +52,11 @@ public struct CheckpointInfo: Sendable, Codable {
             return info
         }
         let meta = file.metadata
-        info.formatVersion = meta["format_version"]
-        info.contents = meta["contents"]
-        info.charnnVersion = meta["charnn_version"]
-        info.storedChecksum = meta["tensor_crc32c"]
+        info.formatVersion = meta[CheckpointKey.formatVersion]
+        info.contents = meta[CheckpointKey.contents]
+        info.charnnVersion = meta[CheckpointKey.charnnVersion]
+        info.unicodeVersion = meta[CheckpointKey.unicodeVersion]
+        info.storedChecksum = meta[CheckpointKey.tensorChecksum]
         var crc = CRC32C()
         for (_, tensor) in file.tensors { crc.update(tensor.bytes) }
         info.computedChecksum = String(format: "%08x", crc.value)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why a file is not a usable charnn checkpoint; each description is one line.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
@@ -32,8 +33,15 @@ extension Checkpoint {
     /// Reads and fully verifies a checkpoint file. The header length is checked against the
     /// file's size before the rest is read, so a file that is not a checkpoint (a video, a disk
     /// image) is refused after reading 8 bytes.
+    ///
+    /// A checkpoint whose vocabulary was built under another Unicode version than this build's
+    /// utf8proc follows loads, with one warning on standard error per process.
     public static func load(from path: String) throws(CheckpointError) -> Checkpoint {
-        try Checkpoint(bytes: try CheckpointFileReader.read(path), path: path)
+        let checkpoint = try Checkpoint(bytes: try CheckpointFileReader.read(path), path: path)
+        if let stored = checkpoint.unicodeVersion, stored != Tokenizer.unicodeVersion {
+            UnicodeVersionWarning.once("\(path): the vocabulary was built under Unicode \(stored) but this charnn follows Unicode \(Tokenizer.unicodeVersion); a few symbols may be cut differently")
+        }
+        return checkpoint
     }
 
     /// Parses and verifies checkpoint bytes; `path` only labels the errors.
@@ -41,21 +49,21 @@ extension Checkpoint {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(bytes: bytes) } catch { throw .notSafeTensors(path: path, reason: error.description) }
         let meta = file.metadata
-        guard meta["format"] == Self.formatName else { throw .notCharNN(path: path) }
-        guard let versionText = meta["format_version"], let version = Int(versionText) else {
+        guard meta[CheckpointKey.format] == Self.formatName else { throw .notCharNN(path: path) }
+        guard let versionText = meta[CheckpointKey.formatVersion], let version = Int(versionText) else {
             throw .invalid(path: path, reason: "missing format_version")
         }
         guard version <= Self.formatVersion, version >= 1 else { throw .unsupportedVersion(path: path, version: versionText) }
         // Version 1 predates the metadata checksum; from version 2 on it is required, so a bit
         // flip in its key cannot turn the check off.
         if version >= 2 {
-            guard let stored = meta[MetadataChecksum.key] else { throw .invalid(path: path, reason: "missing \(MetadataChecksum.key)") }
+            guard let stored = meta[CheckpointKey.metadataChecksum] else { throw .invalid(path: path, reason: "missing \(CheckpointKey.metadataChecksum)") }
             let computed = MetadataChecksum.compute(meta)
             guard stored == computed else { throw .metadataChecksumMismatch(path: path, stored: stored, computed: computed) }
         }
 
         let computed = MetadataChecksum.tensorChecksum(file.tensors)
-        guard let stored = meta["tensor_crc32c"] else { throw .invalid(path: path, reason: "missing tensor_crc32c") }
+        guard let stored = meta[CheckpointKey.tensorChecksum] else { throw .invalid(path: path, reason: "missing \(CheckpointKey.tensorChecksum)") }
         guard stored == computed else { throw .checksumMismatch(path: path, stored: stored, computed: computed) }
 
         func decode<T: Decodable>(_ type: T.Type, _ key: String) throws(CheckpointError) -> T {
@@ -64,12 +72,12 @@ extension Checkpoint {
                 throw .invalid(path: path, reason: "metadata \(key) is malformed")
             }
         }
-        let storedConfig = try decode(StoredModelConfig.self, "model")
+        let storedConfig = try decode(StoredModelConfig.self, CheckpointKey.model)
         let config = ModelConfig(
             vocabularySize: storedConfig.vocab_size, embeddingSize: storedConfig.embedding_size,
             hiddenSize: storedConfig.hidden_size, layers: storedConfig.num_layers, dropout: storedConfig.dropout)
         do { try config.validate() } catch { throw .invalid(path: path, reason: error.description) }
-        let tokenizer = try decode(Tokenizer.self, "tokenizer")
+        let tokenizer = try decode(Tokenizer.self, CheckpointKey.tokenizer)
         guard tokenizer.vocabulary.count == config.vocabularySize else {
             throw .invalid(path: path, reason: "vocabulary has \(tokenizer.vocabulary.count) symbols but the model expects \(config.vocabularySize)")
         }
@@ -93,36 +101,53 @@ extension Checkpoint {
         // The layout was built from this config, so the model cannot reject it.
         let model = try! CharModel(config: config, parameters: weights)
         var optimizer: AdamOptimizer?
-        if meta["optimizer"] != nil {
-            let stored = try decode(StoredOptimizer.self, "optimizer")
+        if meta[CheckpointKey.optimizer] != nil {
+            let stored = try decode(StoredOptimizer.self, CheckpointKey.optimizer)
             try CheckpointSanity.check(stored, path: path)
             var adam = AdamOptimizer(layout: layout, beta1: stored.beta1, beta2: stored.beta2, epsilon: stored.eps)
-            adam.firstMoment = try parameters(prefix: "optimizer.exp_avg.")
-            adam.secondMoment = try parameters(prefix: "optimizer.exp_avg_sq.")
+            adam.firstMoment = try parameters(prefix: CheckpointTensor.firstMomentPrefix)
+            adam.secondMoment = try parameters(prefix: CheckpointTensor.secondMomentPrefix)
             adam.stepCount = stored.step
             optimizer = adam
         }
         var training: TrainingState?
         var carried: RecurrentState?
         var trainingWeights: ParameterSet?
-        if meta["training"] != nil {
-            let state = try decode(TrainingState.self, "training")
-            try CheckpointSanity.check(state, config: config, path: path)
+        if meta[CheckpointKey.training] != nil {
+            var state = try decode(TrainingState.self, CheckpointKey.training)
+            // Before version 3 the options repeated the model's shape: check that copy agrees.
+            if version < 3 { try CheckpointSanity.check(shapeOf: state.options, config: config, path: path) }
+            state.options = state.options.withShape(of: config)
+            try CheckpointSanity.check(state, path: path)
             training = state
-            guard let h = file["training.state_h"], let c = file["training.state_c"], h.shape.count == 3, h.shape == c.shape,
+            guard let h = file[CheckpointTensor.carriedHidden], let c = file[CheckpointTensor.carriedCell], h.shape.count == 3, h.shape == c.shape,
                   h.dtype == .f32, c.dtype == .f32, h.shape[0] == config.layers, h.shape[1] == state.options.batch,
                   h.shape[2] == config.hiddenSize
             else { throw .invalid(path: path, reason: "carried hidden state is missing or has the wrong shape") }
             let (hValues, cValues) = (h.floats(), c.floats())
             try CheckpointSanity.checkFinite(hValues + cValues, what: "the carried hidden state", path: path)
             carried = try? RecurrentState(layers: h.shape[0], batch: h.shape[1], hidden: h.shape[2], h: hValues, c: cValues)
-            if state.options.averageDecay != nil { trainingWeights = try parameters(prefix: "training.weights.") }
+            if state.options.averageDecay != nil { trainingWeights = try parameters(prefix: CheckpointTensor.trainingWeightsPrefix) }
         }
         // A resumable checkpoint needs all three parts; a weights-only one none of them.
         guard (optimizer == nil) == (training == nil) else {
             throw .invalid(path: path, reason: "optimizer and training state must be stored together")
         }
         self.init(model: model, tokenizer: tokenizer, optimizer: optimizer, training: training, carriedState: carried,
-                  trainingWeights: trainingWeights)
+                  trainingWeights: trainingWeights, unicodeVersion: meta[CheckpointKey.unicodeVersion])
+    }
+}
+
+/// Says once per process that a checkpoint's Unicode version differs: a process that loads many
+/// checkpoints (a server, a test) would otherwise repeat it for each.
+enum UnicodeVersionWarning {
+    private static let said = Mutex(false)
+
+    static func once(_ message: String) {
+        let first = said.withLock { said in
+            defer { said = true }
+            return !said
+        }
+        if first { FileHandle.standardError.write(Data("charnn: warning: \(message)\n".utf8)) }
     }
 }

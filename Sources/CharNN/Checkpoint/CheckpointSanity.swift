@@ -17,9 +17,8 @@ enum CheckpointSanity {
               config.layers <= 1 << 10 else {
             throw .invalid(path: path, reason: "model config \(config.layers)×\(config.hiddenSize), embedding \(config.embeddingSize), vocabulary \(config.vocabularySize) is out of range")
         }
-        let v = config.vocabularySize, e = config.embeddingSize, h = config.hiddenSize, l = config.layers
         // Exactly the model's weights (docs/checkpoint-format.md); a full checkpoint holds three times as much.
-        let floats = v * e + 4 * h * e + (l - 1) * 4 * h * h + l * (4 * h * h + 8 * h) + v * h + v
+        let floats = config.parameterCount
         guard floats * 4 <= dataBytes else {
             throw .invalid(path: path, reason: "the model config needs at least \(floats * 4) bytes of weights but the file has \(dataBytes) bytes")
         }
@@ -39,7 +38,15 @@ enum CheckpointSanity {
         }
     }
 
-    static func check(_ state: TrainingState, config: ModelConfig, path: String) throws(CheckpointError) {
+    /// Files before format version 3 repeated the model's shape in the training options.
+    static func check(shapeOf options: TrainingOptions, config: ModelConfig, path: String) throws(CheckpointError) {
+        guard options.layers == config.layers, options.hiddenSize == config.hiddenSize,
+              options.embeddingSize == config.embeddingSize else {
+            throw .invalid(path: path, reason: "stored training options disagree with the model config")
+        }
+    }
+
+    static func check(_ state: TrainingState, path: String) throws(CheckpointError) {
         // The budget, cadence and thread count are this session's (a resume replaces them), so
         // a checkpoint from before a limit was added stays loadable; everything else must pass
         // the command line's own validation.
@@ -49,11 +56,6 @@ enum CheckpointSanity {
         (lasting.evalEvery, lasting.saveEvery, lasting.threads) = (defaults.evalEvery, defaults.saveEvery, defaults.threads)
         do { try lasting.validate() } catch {
             throw .invalid(path: path, reason: "stored training options: \(error.description)")
-        }
-        let options = state.options
-        guard options.layers == config.layers, options.hiddenSize == config.hiddenSize,
-              options.embeddingSize == config.embeddingSize else {
-            throw .invalid(path: path, reason: "stored training options disagree with the model config")
         }
         let plan = state.learningRate
         guard (0..<maximumCount).contains(state.step), (0..<maximumCount).contains(state.cursor.epoch),

@@ -13,7 +13,7 @@ import Foundation
 /// checks them against each other and the data size, and the tensor CRC checks the bytes.
 public enum MetadataChecksum {
     /// The metadata key that holds the checksum.
-    public static let key = "metadata_crc32c"
+    public static let key = CheckpointKey.metadataChecksum
 
     /// The checksum of `metadata` with its own entry left out, as 8 lowercase hex digits.
     public static func compute(_ metadata: [String: String]) -> String {

@@ -71,7 +71,7 @@ public struct CharModel: Sendable, Equatable {
         ws.activationsConsumed = false
         ws.lastForwardUsedDropout = rng != nil && config.dropout > 0
 
-        let offsets = parameters.layout.offsets
+        let layout = parameters.layout
         return parameters.values.withUnsafeBufferPointer { buffer in
             let p = buffer.baseAddress!
             var input: UnsafePointer<Float>? = nil  // layer 0 reads the vocabulary table instead
@@ -79,14 +79,14 @@ public struct CharModel: Sendable, Equatable {
                 let act = ws.layers[k]
                 if k == 0 {
                     embeddingProjectionForward(
-                        gates: act.gates, tokens: ws.tokens, count: N, table: p + offsets.embedding,
-                        weightIH: p + offsets.weightIH[0], biasIH: p + offsets.biasIH[0], biasHH: p + offsets.biasHH[0],
+                        gates: act.gates, tokens: ws.tokens, count: N, table: p + layout.embedding.offset,
+                        weightIH: p + layout.weightIH[0].offset, biasIH: p + layout.biasIH[0].offset, biasHH: p + layout.biasHH[0].offset,
                         vocabularyGates: ws.vocabularyGates, vocabulary: V, embedding: E, hidden: H)
                 }
                 state.h.withUnsafeBufferPointer { act.hidden.update(from: $0.baseAddress! + k * B * H, count: B * H) }
                 state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
                 lstmForward(
-                    x: input, weights: layerWeights(p, offsets, k), act: act, biasScratch: ws.biasScratch,
+                    x: input, weights: layerWeights(p, layout, k), act: act, biasScratch: ws.biasScratch,
                     packed: ws.packed(k), steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                 state.h.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.hidden + N * H, count: B * H) }
                 state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
@@ -98,7 +98,7 @@ public struct CharModel: Sendable, Equatable {
                 input = UnsafePointer(ws.layerOutput(k))
             }
             headForward(
-                logits: ws.logits, y: input!, weight: p + offsets.headWeight, bias: p + offsets.headBias,
+                logits: ws.logits, y: input!, weight: p + layout.headWeight.offset, bias: p + layout.headBias.offset,
                 rows: N, hidden: H, vocabulary: V)
             guard targets != nil else { return nil }
             return crossEntropyForwardBackward(
@@ -117,7 +117,7 @@ public struct CharModel: Sendable, Equatable {
         guard gradients.layout == parameters.layout else { throw .shapeMismatch("gradient layout differs from the model's") }
         let B = ws.batch, T = ws.activeSteps, N = B * T
         let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
-        let offsets = parameters.layout.offsets
+        let layout = parameters.layout
         parameters.values.withUnsafeBufferPointer { buffer in
             gradients.values.withUnsafeMutableBufferPointer { gradBuffer in
                 let p = buffer.baseAddress!, g = gradBuffer.baseAddress!
@@ -125,8 +125,8 @@ public struct CharModel: Sendable, Equatable {
                 // gradient inside its time loop and writes its input's gradient after it.
                 let dOut = ws.gradient
                 headBackward(
-                    dy: dOut, dWeight: g + offsets.headWeight, dBias: g + offsets.headBias, dLogits: ws.logits,
-                    y: ws.layerOutput(L - 1), weight: p + offsets.headWeight, ones: ws.ones,
+                    dy: dOut, dWeight: g + layout.headWeight.offset, dBias: g + layout.headBias.offset, dLogits: ws.logits,
+                    y: ws.layerOutput(L - 1), weight: p + layout.headWeight.offset, ones: ws.ones,
                     rows: N, hidden: H, vocabulary: V)
                 for k in stride(from: L - 1, through: 0, by: -1) {
                     if ws.lastForwardUsedDropout { dropoutBackward(d: dOut, mask: ws.dropoutMasks[k], count: N * H) }
@@ -135,15 +135,15 @@ public struct CharModel: Sendable, Equatable {
                     dc.update(repeating: 0, count: B * H)
                     let x = k == 0 ? nil : UnsafePointer(ws.layerOutput(k - 1))
                     lstmBackward(
-                        dx: dOut, dOut: dOut, x: x, weights: layerWeights(p, offsets, k),
-                        grads: layerGradients(g, offsets, k), act: ws.layers[k], dh: dh, dc: dc,
+                        dx: dOut, dOut: dOut, x: x, weights: layerWeights(p, layout, k),
+                        grads: layerGradients(g, layout, k), act: ws.layers[k], dh: dh, dc: dc,
                         ones: ws.ones, packed: ws.packed(k),
                         steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                 }
                 embeddingProjectionBackward(
-                    dGates: ws.layers[0].gates, tokens: ws.tokens, count: N, table: p + offsets.embedding,
-                    weightIH: p + offsets.weightIH[0], dTable: g + offsets.embedding, dWeightIH: g + offsets.weightIH[0],
-                    dBiasIH: g + offsets.biasIH[0], dBiasHH: g + offsets.biasHH[0], vocabularyGates: ws.vocabularyGates,
+                    dGates: ws.layers[0].gates, tokens: ws.tokens, count: N, table: p + layout.embedding.offset,
+                    weightIH: p + layout.weightIH[0].offset, dTable: g + layout.embedding.offset, dWeightIH: g + layout.weightIH[0].offset,
+                    dBiasIH: g + layout.biasIH[0].offset, dBiasHH: g + layout.biasHH[0].offset, vocabularyGates: ws.vocabularyGates,
                     vocabulary: V, embedding: config.embeddingSize, hidden: H)
                 ws.activationsConsumed = true
             }
@@ -160,7 +160,7 @@ public struct CharModel: Sendable, Equatable {
         parameters.values.withUnsafeBufferPointer { p in
             dx.withUnsafeMutableBufferPointer { out in
                 BLAS.gemm(m: N, n: E, k: 4 * config.hiddenSize, ws.layers[0].gates,
-                          p.baseAddress! + parameters.layout.offsets.weightIH[0], into: out.baseAddress!)
+                          p.baseAddress! + parameters.layout.weightIH[0].offset, into: out.baseAddress!)
             }
         }
         return dx
@@ -174,12 +174,12 @@ public struct CharModel: Sendable, Equatable {
         }
     }
 
-    private func layerWeights(_ p: UnsafePointer<Float>, _ o: ParameterLayout.Offsets, _ k: Int) -> LSTMWeights<UnsafePointer<Float>> {
-        LSTMWeights(weightIH: p + o.weightIH[k], weightHH: p + o.weightHH[k], biasIH: p + o.biasIH[k], biasHH: p + o.biasHH[k])
+    private func layerWeights(_ p: UnsafePointer<Float>, _ o: ParameterLayout, _ k: Int) -> LSTMWeights<UnsafePointer<Float>> {
+        LSTMWeights(weightIH: p + o.weightIH[k].offset, weightHH: p + o.weightHH[k].offset, biasIH: p + o.biasIH[k].offset, biasHH: p + o.biasHH[k].offset)
     }
 
-    private func layerGradients(_ g: UnsafeMutablePointer<Float>, _ o: ParameterLayout.Offsets, _ k: Int) -> LSTMWeights<UnsafeMutablePointer<Float>> {
-        LSTMWeights(weightIH: g + o.weightIH[k], weightHH: g + o.weightHH[k], biasIH: g + o.biasIH[k], biasHH: g + o.biasHH[k])
+    private func layerGradients(_ g: UnsafeMutablePointer<Float>, _ o: ParameterLayout, _ k: Int) -> LSTMWeights<UnsafeMutablePointer<Float>> {
+        LSTMWeights(weightIH: g + o.weightIH[k].offset, weightHH: g + o.weightHH[k].offset, biasIH: g + o.biasIH[k].offset, biasHH: g + o.biasHH[k].offset)
     }
 }
 

@@ -26,11 +26,10 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
     /// Entries of the matrices one step multiplies through: each layer's [4H, in + H] and the
     /// head's [V, H] (the embedding is a lookup; biases are not products). A forward step costs
     /// twice this in FLOPs and, at batch 1, reads each of these weights once.
-    public var matrixWeightCount: Int {
-        let H = hiddenSize
-        let lstm = (0..<layers).reduce(0) { $0 + 4 * H * (inputSize(ofLayer: $1) + H) }
-        return lstm + vocabularySize * H
-    }
+    public var matrixWeightCount: Int { ParameterLayout(config: self).matrixWeightCount }
+
+    /// Every weight and bias of the model: the length of its flat parameter buffer.
+    public var parameterCount: Int { ParameterLayout(config: self).totalCount }
 
     /// Throws a ``ModelError/invalidConfig(_:)`` naming the first field out of range.
     public func validate() throws(ModelError) {

@@ -1,11 +1,45 @@
+/// What one parameter tensor is in the model, independent of how PyTorch names it.
+public enum ParameterRole: Sendable, Hashable {
+    case embedding
+    case weightIH(layer: Int)
+    case weightHH(layer: Int)
+    case biasIH(layer: Int)
+    case biasHH(layer: Int)
+    case headWeight
+    case headBias
+
+    /// The PyTorch `state_dict` name of the tensor in this role, e.g. `lstm.weight_hh_l1`.
+    public var name: String {
+        switch self {
+        case .embedding: "embedding.weight"
+        case .weightIH(let k): "lstm.weight_ih_l\(k)"
+        case .weightHH(let k): "lstm.weight_hh_l\(k)"
+        case .biasIH(let k): "lstm.bias_ih_l\(k)"
+        case .biasHH(let k): "lstm.bias_hh_l\(k)"
+        case .headWeight: "head.weight"
+        case .headBias: "head.bias"
+        }
+    }
+
+    /// A matrix the forward pass multiplies through (not the embedding, a lookup, nor a bias).
+    public var isMatrixProduct: Bool {
+        switch self {
+        case .weightIH, .weightHH, .headWeight: true
+        case .embedding, .biasIH, .biasHH, .headBias: false
+        }
+    }
+}
+
 /// One named parameter tensor inside the flat parameter buffer.
 public struct ParameterTensor: Sendable, Equatable {
-    /// PyTorch `state_dict` name, e.g. `lstm.weight_hh_l1`.
-    public let name: String
+    /// What the tensor is.
+    public let role: ParameterRole
     /// Row-major shape, as PyTorch reports it.
     public let shape: [Int]
     /// Offset of the first element in the flat buffer.
     public let offset: Int
+    /// PyTorch `state_dict` name, e.g. `lstm.weight_hh_l1`.
+    public var name: String { role.name }
     public var count: Int { shape.reduce(1, *) }
     public var range: Range<Int> { offset..<(offset + count) }
 }
@@ -16,51 +50,62 @@ public struct ParameterTensor: Sendable, Equatable {
 /// names and shapes match `nn.Embedding` + `nn.LSTM` + `nn.Linear` registered as `embedding`,
 /// `lstm` and `head`, so weights move to and from PyTorch unchanged. LSTM gates are stacked in
 /// PyTorch's order i, f, g, o along the 4H rows.
+///
+/// This is the one place the tensors' names, shapes and order are spelled: the model's passes, the
+/// sampler, the checkpoint reader and writer and the parameter count all read them from here.
 public struct ParameterLayout: Sendable, Equatable {
     public let tensors: [ParameterTensor]
     public let totalCount: Int
+    /// Each layer's four LSTM tensors, found once here so the hot paths never search by name.
+    let weightIH: [ParameterTensor], weightHH: [ParameterTensor], biasIH: [ParameterTensor], biasHH: [ParameterTensor]
+    let embedding: ParameterTensor, headWeight: ParameterTensor, headBias: ParameterTensor
 
     public init(config: ModelConfig) {
         let v = config.vocabularySize, e = config.embeddingSize, h = config.hiddenSize
-        var specs: [(String, [Int])] = [("embedding.weight", [v, e])]
+        var specs: [(ParameterRole, [Int])] = [(.embedding, [v, e])]
         for k in 0..<config.layers {
-            specs.append(("lstm.weight_ih_l\(k)", [4 * h, config.inputSize(ofLayer: k)]))
-            specs.append(("lstm.weight_hh_l\(k)", [4 * h, h]))
-            specs.append(("lstm.bias_ih_l\(k)", [4 * h]))
-            specs.append(("lstm.bias_hh_l\(k)", [4 * h]))
+            specs.append((.weightIH(layer: k), [4 * h, config.inputSize(ofLayer: k)]))
+            specs.append((.weightHH(layer: k), [4 * h, h]))
+            specs.append((.biasIH(layer: k), [4 * h]))
+            specs.append((.biasHH(layer: k), [4 * h]))
         }
-        specs.append(("head.weight", [v, h]))
-        specs.append(("head.bias", [v]))
+        specs.append((.headWeight, [v, h]))
+        specs.append((.headBias, [v]))
         var offset = 0
         var tensors: [ParameterTensor] = []
-        for (name, shape) in specs {
-            let tensor = ParameterTensor(name: name, shape: shape, offset: offset)
+        for (role, shape) in specs {
+            let tensor = ParameterTensor(role: role, shape: shape, offset: offset)
             tensors.append(tensor)
             offset += tensor.count
         }
         self.tensors = tensors
         self.totalCount = offset
+        // The order above: embedding, then four tensors per layer, then the head.
+        embedding = tensors[0]
+        weightIH = (0..<config.layers).map { tensors[1 + 4 * $0] }
+        weightHH = (0..<config.layers).map { tensors[2 + 4 * $0] }
+        biasIH = (0..<config.layers).map { tensors[3 + 4 * $0] }
+        biasHH = (0..<config.layers).map { tensors[4 + 4 * $0] }
+        headWeight = tensors[tensors.count - 2]
+        headBias = tensors[tensors.count - 1]
     }
 
     /// The tensor with this `state_dict` name, if the model has it.
     public subscript(name: String) -> ParameterTensor? { tensors.first { $0.name == name } }
 
-    /// Offsets of the embedding, each LSTM layer's four tensors and the head, for the hot paths.
-    struct Offsets {
-        var embedding: Int
-        var weightIH: [Int], weightHH: [Int], biasIH: [Int], biasHH: [Int]
-        var headWeight: Int, headBias: Int
+    /// The tensor in this role; the role must exist in this model (a layer below `layers`).
+    public subscript(role: ParameterRole) -> ParameterTensor {
+        switch role {
+        case .embedding: embedding
+        case .weightIH(let k): weightIH[k]
+        case .weightHH(let k): weightHH[k]
+        case .biasIH(let k): biasIH[k]
+        case .biasHH(let k): biasHH[k]
+        case .headWeight: headWeight
+        case .headBias: headBias
+        }
     }
 
-    var offsets: Offsets {
-        func at(_ name: String) -> Int { self[name]!.offset }
-        let layers = (tensors.count - 3) / 4
-        return Offsets(
-            embedding: at("embedding.weight"),
-            weightIH: (0..<layers).map { at("lstm.weight_ih_l\($0)") },
-            weightHH: (0..<layers).map { at("lstm.weight_hh_l\($0)") },
-            biasIH: (0..<layers).map { at("lstm.bias_ih_l\($0)") },
-            biasHH: (0..<layers).map { at("lstm.bias_hh_l\($0)") },
-            headWeight: at("head.weight"), headBias: at("head.bias"))
-    }
+    /// Entries of the matrices one step multiplies through (``ParameterRole/isMatrixProduct``).
+    public var matrixWeightCount: Int { tensors.filter(\.role.isMatrixProduct).reduce(0) { $0 + $1.count } }
 }

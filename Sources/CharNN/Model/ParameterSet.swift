@@ -59,12 +59,11 @@ extension ParameterSet {
         set.values.withUnsafeMutableBufferPointer { values in
             for tensor in set.layout.tensors {
                 let slice = UnsafeMutableBufferPointer(rebasing: values[tensor.range])
-                if tensor.name == "embedding.weight" {
-                    for i in slice.indices { slice[i] = rng.nextGaussian() }
-                } else if tensor.name.contains("weight") {
-                    for i in slice.indices { slice[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
-                } else if tensor.name.hasPrefix("lstm.bias_ih") {
-                    for i in h..<(2 * h) { slice[i] = 1 }
+                switch tensor.role {
+                case .embedding: for i in slice.indices { slice[i] = rng.nextGaussian() }
+                case .weightIH, .weightHH, .headWeight: for i in slice.indices { slice[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
+                case .biasIH: for i in h..<(2 * h) { slice[i] = 1 }
+                case .biasHH, .headBias: break
                 }
             }
         }

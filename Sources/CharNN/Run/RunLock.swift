@@ -35,8 +35,16 @@ public final class RunLock {
     /// ``RunError/runInUse(path:pid:)`` when another process holds it.
     public static func acquire(directory: String) throws(RunError) -> RunLock {
         let path = directory + "/" + fileName
+        var recreations = 0
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            // A run on the same directory that failed before it started removes the directory it
+            // made (RunDirectory.abandon), possibly just after this process saw it exist: make it again.
+            if fd < 0, errno == ENOENT, recreations < 100 {
+                recreations += 1
+                mkdir(directory, 0o755)
+                continue
+            }
             guard fd >= 0 else { throw .unusableDirectory("--out: cannot create the lock file \(path): \(systemError())") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let code = errno

@@ -64,8 +64,8 @@ public final class InferenceStep {
         }
         let layout = model.parameters.layout
         let values = model.parameters.values
-        func copy(_ name: String, into destination: UnsafeMutablePointer<Float>) {
-            let t = layout[name]!
+        func copy(_ role: ParameterRole, into destination: UnsafeMutablePointer<Float>) {
+            let t = layout[role]
             values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + t.offset, count: t.count) }
         }
         // Per layer one matrix [4H, in + H] = [W_ih | W_hh]: for the packed kernel as panels (the
@@ -81,7 +81,7 @@ public final class InferenceStep {
         for k in 0..<c.layers {
             let I = Self.fusedInputSize(c, layer: k), W = I + H
             let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: 4 * H * W)
-            let ih = layout["lstm.weight_ih_l\(k)"]!.offset, hh = layout["lstm.weight_hh_l\(k)"]!.offset
+            let ih = layout.weightIH[k].offset, hh = layout.weightHH[k].offset
             values.withUnsafeBufferPointer { v in
                 for row in 0..<(4 * H) {
                     (rowMajor + row * W).initialize(from: v.baseAddress! + ih + row * I, count: I)
@@ -102,7 +102,7 @@ public final class InferenceStep {
             }
             if k > 0 {
                 let bias = make(4 * H)
-                let bih = layout["lstm.bias_ih_l\(k)"]!.offset, bhh = layout["lstm.bias_hh_l\(k)"]!.offset
+                let bih = layout.biasIH[k].offset, bhh = layout.biasHH[k].offset
                 values.withUnsafeBufferPointer { v in
                     for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
                 }
@@ -119,16 +119,15 @@ public final class InferenceStep {
         let symbolGates = make(V * 4 * H)
         self.symbolGates = symbolGates
         rounded.parameters.values.withUnsafeBufferPointer { v in
-            let o = layout.offsets
             symbolGateTable(
-                symbolGates, table: v.baseAddress! + o.embedding, weightIH: v.baseAddress! + o.weightIH[0],
-                biasIH: v.baseAddress! + o.biasIH[0], biasHH: v.baseAddress! + o.biasHH[0], vocabulary: V,
+                symbolGates, table: v.baseAddress! + layout.embedding.offset, weightIH: v.baseAddress! + layout.weightIH[0].offset,
+                biasIH: v.baseAddress! + layout.biasIH[0].offset, biasHH: v.baseAddress! + layout.biasHH[0].offset, vocabulary: V,
                 embedding: c.embeddingSize, hidden: H)
         }
         headWeight = make(V * H)
-        copy("head.weight", into: headWeight)
+        copy(.headWeight, into: headWeight)
         headBias = make(V)
-        copy("head.bias", into: headBias)
+        copy(.headBias, into: headBias)
         gates = make(N * 4 * H)
         scratchCell = make(N * H)
         hidden = make(N * H)

@@ -18,17 +18,12 @@ public enum SamplingPrecision: String, CaseIterable, Sendable, Codable {
         guard self == .bfloat16 else { return model }
         var rounded = model
         let layout = model.parameters.layout
-        for name in Self.roundedTensorNames(layers: model.config.layers) {
-            guard let t = layout[name] else { continue }
+        // Every matrix the sampler multiplies through is stored in bf16.
+        for t in layout.tensors where t.role.isMatrixProduct {
             rounded.parameters.values.withUnsafeMutableBufferPointer { v in
                 for i in t.offset..<(t.offset + t.count) { v[i] = ck_float_from_bf16(ck_bf16_from_float(v[i])) }
             }
         }
         return rounded
-    }
-
-    /// The tensors that a bfloat16 sampler stores in bf16.
-    static func roundedTensorNames(layers: Int) -> [String] {
-        (0..<layers).flatMap { ["lstm.weight_ih_l\($0)", "lstm.weight_hh_l\($0)"] } + ["head.weight"]
     }
 }

@@ -101,3 +101,66 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension TrainingOptions {
+    private enum CodingKeys: String, CodingKey {
+        case layers, hiddenSize, embeddingSize, dropout, batch, steps, learningRate, schedule, warmupSteps, clip,
+             averageDecay, epochs, maxSteps, timeBudgetSeconds, validationFraction, evalEvery, saveEvery, seed, threads
+    }
+
+    /// Reads options as a checkpoint stores them. The model's shape (layers, sizes, dropout) is
+    /// stored once, in the checkpoint's model entry, from format version 3 on; options from older
+    /// checkpoints still carry it and it is read, to be checked against the model.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? embeddingSize
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
+        batch = try c.decode(Int.self, forKey: .batch)
+        steps = try c.decode(Int.self, forKey: .steps)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
+        warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+        clip = try c.decode(Float.self, forKey: .clip)
+        averageDecay = try c.decodeIfPresent(Double.self, forKey: .averageDecay)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        timeBudgetSeconds = try c.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
+        saveEvery = try c.decode(Int.self, forKey: .saveEvery)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        threads = try c.decode(Int.self, forKey: .threads)
+    }
+
+    /// Writes every option but the model's shape, which the checkpoint keeps in its model entry.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batch, forKey: .batch)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(warmupSteps, forKey: .warmupSteps)
+        try c.encode(clip, forKey: .clip)
+        try c.encodeIfPresent(averageDecay, forKey: .averageDecay)
+        try c.encodeIfPresent(epochs, forKey: .epochs)
+        try c.encodeIfPresent(maxSteps, forKey: .maxSteps)
+        try c.encodeIfPresent(timeBudgetSeconds, forKey: .timeBudgetSeconds)
+        try c.encode(validationFraction, forKey: .validationFraction)
+        try c.encodeIfPresent(evalEvery, forKey: .evalEvery)
+        try c.encode(saveEvery, forKey: .saveEvery)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(threads, forKey: .threads)
+    }
+
+    /// These options with the model's shape taken from `config`.
+    func withShape(of config: ModelConfig) -> TrainingOptions {
+        var options = self
+        (options.layers, options.hiddenSize, options.embeddingSize, options.dropout) =
+            (config.layers, config.hiddenSize, config.embeddingSize, config.dropout)
+        return options
+    }
+}
+

@@ -92,17 +92,47 @@ struct CheckpointRobustnessTests {
         }
     }
 
-    @Test("a version 1 file (before the metadata checksum) still loads")
-    func versionOne() throws {
+    /// `file` as format versions 1 and 2 wrote it: the model's shape repeated in the training
+    /// options (`shape` overrides it, to make the copy disagree) and no Unicode version.
+    static func asBeforeVersion3(_ file: SafeTensorsFile, config: ModelConfig, shape: [String: Any] = [:]) throws -> SafeTensorsFile {
+        var file = file
+        var training = try #require(JSONSerialization.jsonObject(with: Data(file.metadata["training"]!.utf8)) as? [String: Any])
+        var options = try #require(training["options"] as? [String: Any])
+        options["layers"] = config.layers
+        options["hiddenSize"] = config.hiddenSize
+        options["embeddingSize"] = config.embeddingSize
+        options["dropout"] = config.dropout
+        options.merge(shape) { $1 }
+        training["options"] = options
+        file.metadata["training"] = String(decoding: try JSONSerialization.data(withJSONObject: training), as: UTF8.self)
+        file.metadata["unicode_version"] = nil
+        return file
+    }
+
+    @Test("version 1 and 2 files (the shape repeated in the options, no Unicode version) still load")
+    func olderVersions() throws {
         let original = try CheckpointTests.fullCheckpoint()
-        var file = try SafeTensorsFile(bytes: original.serialized())
+        let current = try SafeTensorsFile(bytes: original.serialized())
+        #expect(current.metadata["unicode_version"] == Tokenizer.unicodeVersion)
+        #expect(!current.metadata["training"]!.contains("hiddenSize"), "the shape is stored once, in model")
+        var file = try Self.asBeforeVersion3(current, config: original.model.config)
+        file.metadata["format_version"] = "2"
+        file.metadata = MetadataChecksum.sealed(file.metadata)
+        var loaded = try Checkpoint(bytes: file.serialized())
+        #expect(loaded.model == original.model && loaded.training == original.training && loaded.unicodeVersion == nil)
         file.metadata["format_version"] = "1"
         file.metadata[MetadataChecksum.key] = nil
-        let loaded = try Checkpoint(bytes: file.serialized())
+        loaded = try Checkpoint(bytes: file.serialized())
         #expect(loaded.model == original.model && loaded.training == original.training)
         // But a version 2 file without its checksum is refused: a flip in the key cannot disable the check.
         file.metadata["format_version"] = "2"
         expectInvalid(file.serialized(), "missing metadata_crc32c")
+        // And an old file whose copy of the shape disagrees with the model is refused.
+        var disagreeing = try Self.asBeforeVersion3(current, config: original.model.config,
+                                                    shape: ["hiddenSize": original.model.config.hiddenSize + 1])
+        disagreeing.metadata["format_version"] = "2"
+        disagreeing.metadata = MetadataChecksum.sealed(disagreeing.metadata)
+        expectInvalid(disagreeing.serialized(), "disagree with the model config")
     }
 
     @Test("header length 2^63, past the file, or over 64 MiB: refused after reading 8 bytes")
@@ -212,8 +242,8 @@ struct CheckpointRobustnessTests {
 
     @Test("a future format version, a foreign safetensors file and non-checkpoints are told apart")
     func foreign() throws {
-        let future = try Self.resealed(Self.bytes()) { $0.metadata["format_version"] = "3" }
-        expectInvalid(future, "format version 3 is newer than this charnn reads")
+        let future = try Self.resealed(Self.bytes()) { $0.metadata["format_version"] = "4" }
+        expectInvalid(future, "format version 4 is newer than this charnn reads")
         let plain = SafeTensorsFile(tensors: [("w", .init([1, 2], shape: [2]))], metadata: ["framework": "pt"]).serialized()
         expectInvalid(plain, "without charnn's metadata")
         expectInvalid(Array("just some text, not a checkpoint at all".utf8), "header length")
