@@ -1,5 +1,5 @@
 import ArgumentParser
-import CharNN
+@_spi(Internals) import CharNN
 
 /// The process entry point: fixes OpenBLAS's kernel choice before any work, then parses the
 /// command line.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import CharNN
+@_spi(Internals) import CharNN
 
 /// `charnn doctor`: what charnn found on this machine, for bug reports and performance questions.
 struct DoctorCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CharNN
+@_spi(Internals) import CharNN
 import Foundation
 import Synchronization
 

@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import Testing
 
 /// The GEMM and GEMV wrappers against a naive triple loop, in every transpose combination and at

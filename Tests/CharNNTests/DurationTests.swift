@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import Testing
 
 @Suite("Duration parsing and clock formatting")

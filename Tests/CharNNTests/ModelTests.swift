@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import Testing
 
 /// The model's contracts beyond the numbers: layouts, validation, state carrying and dropout.

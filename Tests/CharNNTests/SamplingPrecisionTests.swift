@@ -1,5 +1,5 @@
 import CKernels
-import CharNN
+@_spi(Internals) import CharNN
 import Testing
 
 @Suite("bfloat16 sampling weights")

@@ -1,5 +1,5 @@
 import Testing
-@testable import CharNN
+@_spi(Internals) @testable import CharNN
 
 /// A file's bytes with an invalid sequence somewhere, and what must be reported.
 struct InvalidCase: Sendable, CustomTestStringConvertible {

@@ -1,5 +1,5 @@
 import Benchmark
-import CharNN
+@_spi(Internals) import CharNN
 
 /// The hot kernels at the shapes of a 2×512 model trained with B = 50, T = 100 (the medium
 /// configuration of docs/performance.md), each reported in GFLOP/s or items/s beside wall time.

@@ -1,6 +1,6 @@
 import Benchmark
 import BenchmarkCorpora
-import CharNN
+@_spi(Internals) import CharNN
 
 /// Tokenizer throughput: `Tokenizer.build` (validate, NFC, cut, count, store ids) on English
 /// and on mixed-script text, per symbol unit. "MB/s" is input megabytes (10^6 bytes) per

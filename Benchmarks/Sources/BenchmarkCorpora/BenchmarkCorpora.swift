@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,7 @@
 // reports the median of several rounds, since this machine is shared and noisy.
 //
 //   swift build -c release && .build/release/sampling-throughput [--rounds 5] [--symbols 20000]
-import CharNN
+@_spi(Internals) import CharNN
 import Foundation
 
 let arguments = CommandLine.arguments

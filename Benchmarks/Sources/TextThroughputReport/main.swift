@@ -1,5 +1,5 @@
 import BenchmarkCorpora
-import CharNN
+@_spi(Internals) import CharNN
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import FuzzSupport
 
 /// libFuzzer entry point: any bytes, read as a checkpoint file. A crash, a sanitizer report, a timeout or a

@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import FuzzSupport
 
 /// libFuzzer entry point: any bytes, as a `--time` argument. A crash, a sanitizer report, a timeout or a

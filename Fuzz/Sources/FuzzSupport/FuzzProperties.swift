@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 
 // Shared by the libFuzzer targets (which crash on a failure, so libFuzzer saves the input) and by
 // Tests/CharNNTests/Robustness/FuzzRegressionTests.swift (a symbolic link to this file), which

@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import FuzzSupport
 
 /// libFuzzer entry point: the first byte picks the text options, the rest is a corpus file. A crash, a sanitizer report, a timeout or a

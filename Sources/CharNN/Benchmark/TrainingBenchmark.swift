@@ -6,7 +6,7 @@ import Foundation
 
 /// A fixed, repeatable measurement of training and batch-1 sampling speed, for `charnn bench`
 /// and the side-by-side comparison with PyTorch (scripts/compare-peers.sh).
-public struct TrainingBenchmark: Sendable {
+@_spi(Internals) public struct TrainingBenchmark: Sendable {
     public var layers: Int
     public var hidden: Int
     public var embedding: Int

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Finds the checkpoint to use when the user names none.
-public enum CheckpointDiscovery {
+package enum CheckpointDiscovery {
     /// The most recently modified `best.safetensors` in `directory` or its subdirectories (at
     /// most three levels down, as `checkpoints/<run>/best.safetensors`), or nil.
-    public static func mostRecentBest(under directory: String = "checkpoints") -> String? {
+    package static func mostRecentBest(under directory: String = "checkpoints") -> String? {
         let root = URL(fileURLWithPath: directory)
         guard let walker = FileManager.default.enumerator(
             at: root, includingPropertiesForKeys: [.contentModificationDateKey, .isRegularFileKey],
@@ -24,7 +24,7 @@ public enum CheckpointDiscovery {
     /// The pretrained model shipped with charnn (`checkpoints/shakespeare.safetensors`): looked
     /// for under the current directory, then beside the executable and up to five folders above
     /// it (a `.build/<triple>/release/charnn` binary finds the one in its clone).
-    public static func pretrained(executable: String = "/proc/self/exe") -> String? {
+    package static func pretrained(executable: String = "/proc/self/exe") -> String? {
         let relative = "checkpoints/shakespeare.safetensors"
         if FileManager.default.fileExists(atPath: relative) { return relative }
         var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()

@@ -11,7 +11,7 @@ import Foundation
 /// `b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k in sorted(meta) if k != "metadata_crc32c")`.
 /// The tensor entries of the header (dtype, shape, offsets) need no checksum: the container
 /// checks them against each other and the data size, and the tensor CRC checks the bytes.
-public enum MetadataChecksum {
+@_spi(Internals) public enum MetadataChecksum {
     /// The metadata key that holds the checksum.
     public static let key = CheckpointKey.metadataChecksum
 

@@ -3,7 +3,7 @@ import Foundation
 /// The safetensors container: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian tensor bytes. Any safetensors
 /// reader (Python's `safetensors`, PyTorch, Rust's crate) opens what this writes.
-public struct SafeTensorsFile: Sendable {
+@_spi(Internals) public struct SafeTensorsFile: Sendable {
     /// Element types charnn reads and writes.
     public enum DType: String, Sendable, Codable {
         case f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u8 = "U8"

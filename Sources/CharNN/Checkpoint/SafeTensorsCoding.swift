@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why a byte sequence is not a safetensors file; each case reads as one line.
-public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
+@_spi(Internals) public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case tooShort(Int)
     case headerLength(UInt64, fileSize: Int)
     case headerNotJSON(String)

@@ -8,28 +8,28 @@
 /// between steps, so validation holds no activations of its own; with two threads the halves run at
 /// once. Every stream's arithmetic is the same whichever way it runs, so the score does not depend on
 /// the thread count.
-public final class Evaluator {
-    public let tokens: TokenSequence
-    public let batch: Int
-    public let steps: Int
+package final class Evaluator {
+    package let tokens: TokenSequence
+    package let batch: Int
+    package let steps: Int
     /// Two or more: score the two halves of the streams at once, one per core.
-    public var threads = 1
+    package var threads = 1
     private var ownHalves: [ModelWorkspace] = []
     private var single: ModelWorkspace?
     private var config: ModelConfig?
 
-    public init(tokens: TokenSequence, batch: Int, steps: Int) {
+    package init(tokens: TokenSequence, batch: Int, steps: Int) {
         self.tokens = tokens
         self.batch = max(1, batch)
         self.steps = max(1, steps)
     }
 
     /// Number of predictions scored: every symbol but the first.
-    public var predictionCount: Int { max(0, tokens.count - 1) }
+    package var predictionCount: Int { max(0, tokens.count - 1) }
 
     /// Mean cross-entropy in nats per symbol over every prediction, or nil if there are none.
     /// Uses workspaces of its own, made on first use and kept.
-    public func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
+    package func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
         try meanLoss(of: model, halves: nil, threads: threads)
     }
 

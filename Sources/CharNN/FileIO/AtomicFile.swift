@@ -13,7 +13,7 @@ public struct FileWriteError: Error, Equatable, CustomStringConvertible {
 /// the complete new ones: write a temporary file in the same directory, fsync it, rename it over
 /// the target, fsync the directory. A crash, a full disk or SIGKILL at any moment leaves the
 /// previous file whole (at worst a stray temporary, which the next write replaces).
-public enum AtomicFile {
+package enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
         let directory = parentDirectory(of: path)
         let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")

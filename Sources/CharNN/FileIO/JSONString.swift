@@ -2,7 +2,7 @@
 
 /// A JSON string literal: quotes, backslashes and control characters escaped (and U+2028,
 /// U+2029, which JavaScript parsers reject raw); everything else as UTF-8.
-public func jsonString(_ s: String) -> String {
+package func jsonString(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {

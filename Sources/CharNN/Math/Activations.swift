@@ -4,7 +4,7 @@ import CKernels
 ///
 /// The C side is compiled for AVX-512, AVX2 and baseline x86-64 and picks the widest this CPU runs
 /// at load time, so the hot loops get wide SIMD without building a binary that needs AVX-512.
-public enum Activations {
+@_spi(Internals) public enum Activations {
     /// The kernel variant in use: "avx512", "avx2" or "baseline".
     public static var variant: String { String(cString: ck_variant_name()) }
 

@@ -4,7 +4,7 @@ import COpenBLAS
 ///
 /// Every matrix is contiguous and row-major, so leading dimensions follow from the shapes; callers
 /// pass buffers plus the logical shape of the product and never think about `lda`.
-public enum BLAS {
+@_spi(Internals) public enum BLAS {
     /// C[m, n] = alpha · op(A) · op(B) + beta · C, where op(A) is [m, k] and op(B) is [k, n].
     ///
     /// `a` is stored as [m, k] (or [k, m] when `transposeA`), `b` as [k, n] (or [n, k] when

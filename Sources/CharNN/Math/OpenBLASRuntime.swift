@@ -11,7 +11,7 @@ import COpenBLAS
 /// ("Prescott") kernels, about 10× slower. It reads `OPENBLAS_CORETYPE` only in its load-time
 /// constructor, so the executable re-executes itself once with the right value before doing any
 /// work (see ``reexecWithPreferredEnvironmentIfNeeded(arguments:)`` and docs/simd.md).
-public enum OpenBLASRuntime {
+@_spi(Internals) public enum OpenBLASRuntime {
     /// The kernel family OpenBLAS chose, e.g. "SkylakeX" or "Prescott".
     public static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }

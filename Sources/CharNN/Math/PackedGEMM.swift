@@ -3,7 +3,7 @@ import CKernels
 /// C[m, n] += A[m, k] · B with B packed once and reused for many products, for the LSTM's
 /// recurrent step: the weights stay fixed over the T steps of a batch, but OpenBLAS would repack
 /// them on every one of the 2·T calls (see Sources/CKernels/recurrent_gemm.c).
-public enum PackedGEMM {
+@_spi(Internals) public enum PackedGEMM {
     /// True when this CPU runs the packed kernel (AVX-512); otherwise callers use ``BLAS/gemm``.
     public static let isSupported = ck_packed_gemm_supported() != 0
 

@@ -9,7 +9,7 @@
 /// certainly a typo (`1000h` for `100h`), and a year also keeps every derived clock value
 /// comfortably inside `Int`. Below a millisecond, `description` (which keeps three decimals)
 /// could not show the value in a form that parses back.
-public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
+@_spi(Internals) public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
     /// The length in seconds.
     public var seconds: Double
 
@@ -117,7 +117,7 @@ public struct TrainingDuration: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Why a `--time` argument was rejected; `description` is a single line fit for the terminal.
-public struct DurationParseError: Error, CustomStringConvertible, Equatable, Sendable {
+@_spi(Internals) public struct DurationParseError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The specific problem.
     public enum Reason: Sendable, Equatable {
         /// Nothing but whitespace.
@@ -171,7 +171,7 @@ public struct DurationParseError: Error, CustomStringConvertible, Equatable, Sen
 /// Elapsed time or an ETA as a clock: `m:ss` under an hour (`3:12`, `0:05`), `h:mm:ss` from an
 /// hour on (`1:02:03`). Rounds to the nearest second. Negative, NaN, infinite and absurdly large
 /// (≥ 10,000 h) values render as `--:--`, which is what an ETA shows before it is known.
-public func formatClock(seconds: Double) -> String {
+@_spi(Internals) public func formatClock(seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0, seconds < 36_000_000 else { return "--:--" }
     // Round first so 3599.6 s becomes 1:00:00, not 59:60.
     let total = Int(seconds.rounded())

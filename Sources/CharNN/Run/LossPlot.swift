@@ -8,9 +8,9 @@ import Glibc
 ///
 /// Non-finite losses are skipped, series are sorted by step, and each series is reduced to at
 /// most ``maxPointsPerSeries`` points so a long run still gives a small, fast file.
-public enum LossPlot {
+package enum LossPlot {
     /// The most points drawn per series; more are reduced by ``downsample(_:maxPoints:)``.
-    public static let maxPointsPerSeries = 2000
+    package static let maxPointsPerSeries = 2000
 
     // Canvas and plot-area geometry, in SVG user units (pixels at 100% zoom).
     static let width = 800.0, height = 480.0
@@ -23,7 +23,7 @@ public enum LossPlot {
     ///   - train: training loss (nats/char) by step.
     ///   - validation: validation loss (nats/char) by step; may be empty.
     ///   - title: shown above the plot; XML-escaped here.
-    public static func svg(
+    package static func svg(
         train: [(step: Int, loss: Double)], validation: [(step: Int, loss: Double)], title: String
     ) -> String {
         let trainPoints = downsample(cleaned(train), maxPoints: maxPointsPerSeries)
@@ -123,7 +123,7 @@ public enum LossPlot {
 
     /// Writes ``svg(train:validation:title:)`` to `url` atomically: into a temporary file in the
     /// same directory, then renamed over `url`, so a browser or a crash never sees half a plot.
-    public static func write(
+    package static func write(
         to url: URL, train: [(step: Int, loss: Double)], validation: [(step: Int, loss: Double)], title: String
     ) throws {
         let data = Data(svg(train: train, validation: validation, title: title).utf8)
@@ -143,7 +143,7 @@ public enum LossPlot {
     /// Reduces `points` to at most `maxPoints` (at least 4), keeping the first and last and, for
     /// each run of points in between, its lowest and highest loss — so the band of a noisy
     /// training loss and any spike survive, which plain every-nth thinning would lose.
-    public static func downsample(_ points: [(step: Int, loss: Double)], maxPoints: Int) -> [(step: Int, loss: Double)] {
+    package static func downsample(_ points: [(step: Int, loss: Double)], maxPoints: Int) -> [(step: Int, loss: Double)] {
         let maxPoints = max(maxPoints, 4)
         guard points.count > maxPoints else { return points }
         let interior = points.count - 2
@@ -169,7 +169,7 @@ public enum LossPlot {
     /// Round tick positions covering `lower...upper`: spacing 1, 2, 2.5 or 5 × 10ⁿ (at least
     /// `minSpacing`), about `maxCount` ticks, first ≤ lower and last ≥ upper. `decimals` is
     /// how many decimals the labels need to tell the ticks apart.
-    public static func niceTicks(
+    package static func niceTicks(
         lower: Double, upper: Double, maxCount: Int, minSpacing: Double = 0
     ) -> (values: [Double], decimals: Int) {
         guard lower.isFinite, upper.isFinite, upper > lower else { return ([lower, lower + 1], 0) }
@@ -226,7 +226,7 @@ public enum LossPlot {
 
     /// Text made safe for XML content and attributes: markup characters escaped, and control
     /// characters, which XML 1.0 forbids even escaped, replaced by spaces.
-    public static func escapeXML(_ text: String) -> String {
+    package static func escapeXML(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -41,7 +41,7 @@ public struct ProgressSnapshot: Sendable {
 }
 
 /// Renders a ``ProgressSnapshot`` for a live terminal or for a log file.
-public enum ProgressLine {
+package enum ProgressLine {
     /// The line redrawn in place on a terminal, at most `width` columns and without a newline:
     ///
     ///     step 1200/5000  24%  epoch 1.37  loss 1.642  val 1.701  38.2k chars/s  3:12 elapsed  ETA 10:07
@@ -50,7 +50,7 @@ public enum ProgressLine {
     /// chars/s, percent, val, ETA, loss — keeping the order of the rest; the step alone is cut
     /// to `width` as a last resort. The caller writes `"\r" + line + "\u{1B}[K"`; passing one
     /// less than the real width keeps clear of terminals that wrap on the last column.
-    public static func terminal(_ s: ProgressSnapshot, width: Int) -> String {
+    package static func terminal(_ s: ProgressSnapshot, width: Int) -> String {
         guard width > 0 else { return "" }
         // (text, priority): a higher priority survives longer on a narrow terminal.
         var fields: [(text: String, priority: Int)] = []
@@ -83,7 +83,7 @@ public enum ProgressLine {
     ///     step 1200/5000 epoch 1.37 train_loss 1.6420 val_loss 1.7010 lr 2.00e-03 chars/s 38200 elapsed 192s eta 607s
     ///
     /// `/total`, `val_loss` and `eta` appear only when known.
-    public static func plain(_ s: ProgressSnapshot) -> String {
+    package static func plain(_ s: ProgressSnapshot) -> String {
         var parts = ["step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? "")]
         parts.append("epoch \(fixed(s.epoch, 2))")
         parts.append("train_loss \(fixed(s.trainLoss, 4))")
@@ -97,7 +97,7 @@ public enum ProgressLine {
 
     /// A rate in at most three significant digits: `950`, `38.2k`, `382k`, `1.25M`.
     /// Negative or non-finite rates (nothing measured yet) render as `--`.
-    public static func compactRate(_ value: Double) -> String {
+    package static func compactRate(_ value: Double) -> String {
         guard value.isFinite, value >= 0 else { return "--" }
         // Compare against the rounding threshold, so 999.6 becomes "1.00k", never "1000".
         if value < 999.5 { return fixed(value, 0) }
@@ -121,15 +121,15 @@ public enum ProgressLine {
 ///
 /// A plain EMA starts from 0, so with β = 0.98 the first fifty steps would read far below the
 /// true loss; dividing by 1 − βᵗ removes that pull, and the first value is the loss itself.
-public struct LossSmoother: Sendable {
+package struct LossSmoother: Sendable {
     /// The decay: each new loss contributes 1 − β. 0 means no smoothing.
-    public let beta: Double
+    package let beta: Double
     private var average = 0.0
     private var betaPower = 1.0
     private var count = 0
 
     /// - Parameter beta: in `0..<1`; 0.98 averages over roughly the last 50 steps.
-    public init(beta: Double = 0.98) {
+    package init(beta: Double = 0.98) {
         precondition(beta >= 0 && beta < 1, "LossSmoother beta must be in 0..<1, got \(beta)")
         self.beta = beta
     }
@@ -138,7 +138,7 @@ public struct LossSmoother: Sendable {
     /// bad batch must not poison the average forever) and the current value is returned — or the
     /// loss itself when nothing finite has been seen yet.
     @discardableResult
-    public mutating func add(_ loss: Double) -> Double {
+    package mutating func add(_ loss: Double) -> Double {
         guard loss.isFinite else { return value ?? loss }
         average = beta * average + (1 - beta) * loss
         betaPower *= beta
@@ -147,14 +147,14 @@ public struct LossSmoother: Sendable {
     }
 
     /// The smoothed loss, or `nil` before the first finite loss.
-    public var value: Double? {
+    package var value: Double? {
         count > 0 ? average / (1 - betaPower) : nil
     }
 }
 
 /// The width in columns of the terminal on `fileDescriptor`, or `nil` when it is not a terminal
 /// (a pipe, a file) or reports no size (some CI pseudo-terminals report 0).
-public func terminalWidth(fileDescriptor: Int32) -> Int? {
+package func terminalWidth(fileDescriptor: Int32) -> Int? {
     guard isatty(fileDescriptor) == 1 else { return nil }
     var size = winsize()
     let result = withUnsafeMutablePointer(to: &size) { ioctl(fileDescriptor, UInt(TIOCGWINSZ), $0) }

@@ -43,7 +43,7 @@ public struct RunDirectory: Sendable {
     /// long as the run writes here. It is taken before the mode is checked, so two processes
     /// racing with `--force` cannot both clear the directory.
     @discardableResult
-    public func prepare(_ mode: OpenMode) throws -> RunLock {
+    package func prepare(_ mode: OpenMode) throws -> RunLock {
         var isDirectory: ObjCBool = false
         let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if existed, !isDirectory.boolValue {
@@ -77,7 +77,7 @@ public struct RunDirectory: Sendable {
 
     /// Releases `lock` for a run that never started, and removes the directory if `prepare`
     /// created it and it is still empty.
-    public func abandon(_ lock: RunLock) {
+    package func abandon(_ lock: RunLock) {
         lock.release()
         if lock.createdDirectory { rmdir(path) }
     }

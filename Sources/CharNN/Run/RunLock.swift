@@ -9,15 +9,15 @@
 /// message the second process prints. The kernel drops a flock when its holder dies, even by
 /// SIGKILL, so a lock file left behind is recognized as stale by simply being lockable: no pid
 /// liveness guess (pids are reused) is involved. A stale file is taken over, and its pid reported.
-public final class RunLock {
+package final class RunLock {
     /// The lock file's name inside the run directory.
-    public static let fileName = "train.lock"
+    package static let fileName = "train.lock"
 
     /// The lock file's path.
-    public let path: String
+    package let path: String
     /// The pid found in a stale lock file that was taken over (its holder died without
     /// releasing it), or nil when the file was new or released cleanly.
-    public let staleHolder: Int32?
+    package let staleHolder: Int32?
     private var fd: Int32
     /// True when ``RunDirectory/prepare(_:)`` created the directory for this lock, so abandoning
     /// the run may remove it again.
@@ -33,7 +33,7 @@ public final class RunLock {
 
     /// Takes the lock of `directory` (which must exist), or throws
     /// ``RunError/runInUse(path:pid:)`` when another process holds it.
-    public static func acquire(directory: String) throws(RunError) -> RunLock {
+    package static func acquire(directory: String) throws(RunError) -> RunLock {
         let path = directory + "/" + fileName
         var recreations = 0
         while true {
@@ -69,10 +69,10 @@ public final class RunLock {
 
     /// True while the lock file at ``path`` is still the one this lock holds: false once the run
     /// directory (and the file in it) was deleted or replaced.
-    public var isIntact: Bool { fd >= 0 && Self.sameFile(fd, path) }
+    package var isIntact: Bool { fd >= 0 && Self.sameFile(fd, path) }
 
     /// Removes the lock file and releases the lock; called by `deinit` too.
-    public func release() {
+    package func release() {
         guard fd >= 0 else { return }
         // Unlink while still holding the lock, so nobody can lock the old file and believe it current.
         if Self.sameFile(fd, path) { unlink(path) }

@@ -55,7 +55,7 @@ public final class TrainingRun {
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
     /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
-    public var lock: RunLock? { watch.lock }
+    package var lock: RunLock? { watch.lock }
     /// Notices the directory being deleted or replaced mid-run.
     private let watch: RunDirectoryWatch
     /// Lines of `log.jsonl` that could not be read on resume (the original was kept as
@@ -130,7 +130,7 @@ public final class TrainingRun {
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
     /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
     /// the run hold it until the run is freed.
-    public init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
+    package init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
                 replacedSequences: Int = 0, lock: RunLock? = nil) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences

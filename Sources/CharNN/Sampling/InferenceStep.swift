@@ -13,7 +13,7 @@ import CKernels
 /// matrix is W_hh alone: one row of 4H floats read per symbol instead of all of W_ih. With ``SamplingPrecision/bfloat16``
 /// those matrices and the head are held as bf16 (half the bytes to read per symbol). Every buffer
 /// is allocated here, once; ``step(_:)`` allocates nothing.
-public final class InferenceStep {
+@_spi(Internals) public final class InferenceStep {
     public let config: ModelConfig
     /// Number of streams N.
     public let streams: Int

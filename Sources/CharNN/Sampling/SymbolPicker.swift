@@ -2,12 +2,12 @@ import CKernels
 
 /// Chooses the next symbol from one row of logits: greedy, or sampled with temperature, top-k and
 /// top-p, in one pass over the row and without allocating (the scratch buffers are made once).
-public struct SymbolPicker {
-    public let options: SamplingOptions
+package struct SymbolPicker {
+    package let options: SamplingOptions
     private var order: [Int32]
     private var weights: [Double]
 
-    public init(options: SamplingOptions, vocabularySize: Int) throws(SamplingError) {
+    package init(options: SamplingOptions, vocabularySize: Int) throws(SamplingError) {
         try options.validate()
         self.options = options
         order = [Int32](repeating: 0, count: vocabularySize)
@@ -15,14 +15,14 @@ public struct SymbolPicker {
     }
 
     /// The index of the largest logit; the lowest index among equal maxima.
-    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+    package static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
         var best = 0
         for i in 1..<logits.count where logits[i] > logits[best] { best = i }
         return best
     }
 
     /// Picks a symbol index from `logits` [V], drawing from `rng` unless greedy.
-    public mutating func pick(_ logits: UnsafeBufferPointer<Float>, rng: inout RandomGenerator) -> Int {
+    package mutating func pick(_ logits: UnsafeBufferPointer<Float>, rng: inout RandomGenerator) -> Int {
         let V = logits.count
         let inverseTemperature = 1 / options.temperature
         // A temperature so small that 1/T overflows (1e-320) is greedy in the limit; computing

@@ -2,11 +2,11 @@ import CUTF8Proc
 
 /// Readable spellings of symbols for tables and messages, where a bare newline, tab or
 /// zero-width joiner would be invisible or break the layout.
-public enum SymbolEscaping {
+package enum SymbolEscaping {
     /// The symbol in double quotes, with invisible and layout-breaking scalars escaped:
     /// `"\n"`, `"\t"`, `"\r\n"`, `" "`, `"\u{200D}"`, and a combining mark with no base before
     /// it as `"\u{301}"`. Quotes and backslashes are escaped; everything else is shown as is.
-    public static func quoted(_ symbol: String) -> String {
+    package static func quoted(_ symbol: String) -> String {
         var out = "\""
         var first = true
         for scalar in symbol.unicodeScalars {

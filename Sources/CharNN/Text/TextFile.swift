@@ -15,7 +15,7 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count:
 
 /// Reads whole files as bytes, with errors that name the path and say what is wrong in one
 /// line (Foundation's errors on Linux are long and vary between versions).
-public enum TextFile {
+@_spi(Internals) public enum TextFile {
     /// The bytes of the file at `path`.
     ///
     /// - Throws: ``TextError/fileNotFound(path:)``, ``TextError/isDirectory(path:)`` or

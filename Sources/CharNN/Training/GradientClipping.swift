@@ -3,7 +3,7 @@
 ///
 /// Returns the norm before clipping, so the trainer can also stop on a non-finite gradient.
 @discardableResult
-public func clipGradientNorm(_ gradients: inout ParameterSet, maxNorm: Float) -> Double {
+package func clipGradientNorm(_ gradients: inout ParameterSet, maxNorm: Float) -> Double {
     let norm = gradients.globalNorm
     guard norm.isFinite, maxNorm > 0, norm > Double(maxNorm) else { return norm }
     let scale = Float(Double(maxNorm) / norm)

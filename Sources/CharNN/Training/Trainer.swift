@@ -12,7 +12,7 @@ public final class Trainer {
     public private(set) var average: WeightAverage?
     public let data: TrainingData
     public let streams: BatchStreams
-    public let evaluator: Evaluator
+    package let evaluator: Evaluator
 
     private let pass: SplitBatchPass
     private var gradients: ParameterSet
