@@ -81,31 +81,57 @@ func printDiagnostic(_ message: String, kind: String = "error") {
     print("charnn: \(kind): \(oneLine)", to: &stderrStream)
 }
 
-/// Runs a subcommand's body; any error becomes one line on standard error and an exit
-/// status between 1 and 127, through ArgumentParser's `ExitCode` (which prints nothing more).
+extension CLIError {
+    /// The CLI's exit status for a checkpoint that cannot be used: 66 when it cannot be read
+    /// (missing, a directory, no permission), 65 when it was read but is damaged, foreign or too new.
+    init(_ error: CheckpointError) {
+        switch error {
+        case .unreadable: self.init(error.description, exitCode: Self.noInput)
+        case .notSafeTensors, .notCharNN, .unsupportedVersion, .checksumMismatch, .metadataChecksumMismatch, .invalid:
+            self.init(error.description, exitCode: Self.dataError)
+        }
+    }
+
+    /// The CLI's exit status for a sampling error: a bad option is usage, a prime the model cannot
+    /// read is data, a missing checkpoint is no input.
+    init(_ error: SamplingError) {
+        switch error {
+        case .invalidOption: self.init(error.description, exitCode: Self.usage)
+        case .unknownPrimeSymbols: self.init(error.description, exitCode: Self.dataError)
+        case .noCheckpoint: self.init(error.description, exitCode: Self.noInput)
+        }
+    }
+
+    /// The one mapping from anything a subcommand throws to its message and exit status, so the
+    /// same failure exits with the same status from every subcommand (see the root command's help).
+    init(reporting error: any Error) {
+        switch error {
+        case let error as CLIError: self = error
+        case let error as TextError: self.init(error)
+        case let error as CheckpointError: self.init(error)
+        case let error as TrainingError: self.init(error)
+        case let error as RunError: self.init(error)
+        case let error as FileWriteError: self.init(error.description, exitCode: Self.ioError)
+        case let error as TrainingLogError: self.init(error.description, exitCode: Self.ioError)
+        case let error as SamplingError: self.init(error)
+        case let error as ModelError: self.init(error.description, exitCode: Self.dataError)
+        default: self.init(String(describing: error), exitCode: Self.failure)
+        }
+    }
+}
+
+/// Runs a subcommand's body; any error becomes one line on standard error and an exit status
+/// between 1 and 127 (chosen by ``CLIError/init(reporting:)``), through ArgumentParser's
+/// `ExitCode` (which prints nothing more).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ExitCode {
         throw error
-    } catch let error as CLIError {
-        printDiagnostic(error.message)
-        throw ExitCode(error.exitCode)
-    } catch let error as TextError {
-        let cli = CLIError(error)
-        printDiagnostic(cli.message)
-        throw ExitCode(cli.exitCode)
-    } catch let error as TrainingError {
-        let cli = CLIError(error)
-        printDiagnostic(cli.message)
-        throw ExitCode(cli.exitCode)
-    } catch let error as RunError {
-        let cli = CLIError(error)
-        printDiagnostic(cli.message)
-        throw ExitCode(cli.exitCode)
     } catch {
-        printDiagnostic(String(describing: error))
-        throw ExitCode(CLIError.failure)
+        let cli = CLIError(reporting: error)
+        printDiagnostic(cli.message)
+        throw ExitCode(cli.exitCode)
     }
 }
 

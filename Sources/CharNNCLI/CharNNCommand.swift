@@ -23,6 +23,21 @@ struct CharNNCommand: ParsableCommand {
         discussion: """
             charnn reads text as Unicode (NFC-normalized grapheme clusters by default), so every script \
             round-trips exactly. Run `charnn help <subcommand>` for the options of each step.
+
+            Wherever a text file is expected (the corpus of train, the file of eval and vocab, \
+            --prime-file of sample), - reads standard input. With --json a subcommand prints one JSON \
+            object per line on standard output, with snake_case keys as in log.jsonl, and nothing else \
+            there. Errors are one line on standard error, `charnn: error: <what>`.
+
+            EXIT STATUS (the same failure gives the same status in every subcommand)
+              0    success
+              1    any other failure, e.g. a training run whose loss diverged
+              64   bad usage: an unknown option, a value out of range
+              65   bad data: invalid UTF-8, a binary file, a damaged checkpoint
+              66   no input: a file or checkpoint that is missing or unreadable
+              74   writing failed: a full disk, a run directory removed mid-run
+              75   busy: another charnn is training in the same run directory
+              130  train stopped by Ctrl-C (143: by SIGTERM), after saving
             """,
         version: charnnVersion,
         subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self, BenchCommand.self]

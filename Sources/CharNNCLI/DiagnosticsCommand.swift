@@ -17,12 +17,21 @@ struct DoctorCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    func run() {
+    func run() throws {
+        try reportingErrors { try report() }
+    }
+
+    private func report() throws {
         let core = OpenBLASRuntime.coreName, threads = OpenBLASRuntime.threads, simd = Activations.variant
         let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default"
         let packed = PackedGEMM.isSupported
         if json {
-            print(#"{"charnn":"\#(charnnVersion)","openblas_core":"\#(core)","openblas_threads":\#(threads),"openblas_thread_timeout":"\#(timeout)","simd_kernels":"\#(simd)","packed_recurrent_gemm":\#(packed)}"#)
+            struct Report: Encodable {
+                var charnn: String, openblasCore: String, openblasThreads: Int, openblasThreadTimeout: String
+                var simdKernels: String, packedRecurrentGemm: Bool
+            }
+            try JSONOutput.print(Report(charnn: charnnVersion, openblasCore: core, openblasThreads: threads,
+                                        openblasThreadTimeout: timeout, simdKernels: simd, packedRecurrentGemm: packed))
         } else {
             print("charnn \(charnnVersion)")
             print("OpenBLAS kernels: \(core), \(threads) thread\(threads == 1 ? "" : "s")")

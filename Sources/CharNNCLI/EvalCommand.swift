@@ -1,5 +1,5 @@
 import ArgumentParser
-import CharNN
+@_spi(Internals) import CharNN
 import Foundation
 
 struct EvalCommand: ParsableCommand {
@@ -11,14 +11,17 @@ struct EvalCommand: ParsableCommand {
             equally likely choices the model is effectively torn between per symbol), the number of \
             symbols scored and how many the model never saw. The file is read in chunks with several \
             streams side by side, so memory stays flat whatever its size.
+
+            With --json: one object with the keys file, nats_per_char, bits_per_char, perplexity, \
+            symbols and unknown.
             """
     )
 
-    @Argument(help: ArgumentHelp("The UTF-8 text file to score.", valueName: "file"))
+    @Argument(help: ArgumentHelp("The UTF-8 text file to score; - reads standard input.", valueName: "file"))
     var file: String
     @Option(help: ArgumentHelp("The checkpoint to use (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score the weights rounded as `charnn sample` uses them by default (default: float32).", valueName: "format"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score the weights rounded as `charnn sample` uses them by default.", valueName: "format"))
     var precision = SamplingPrecision.float32
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -28,11 +31,15 @@ struct EvalCommand: ParsableCommand {
             let loaded = try Checkpoint.load(from: try resolveCheckpoint(checkpoint))
             let result = try Scorer(model: precision.applied(to: loaded.model), tokenizer: loaded.tokenizer).scoreFile(atPath: file)
             guard result.symbols > 0 else {
-                throw CLIError("\(file): nothing to score: it needs at least two symbols the model knows", exitCode: CLIError.dataError)
+                throw CLIError("\(TextFile.displayName(file)): nothing to score: it needs at least two symbols the model knows",
+                               exitCode: CLIError.dataError)
             }
             if json {
-                print(String(format: #"{"file":%@,"nats_per_char":%.6f,"bits_per_char":%.6f,"perplexity":%.4f,"symbols":%d,"unknown":%d}"#,
-                             jsonString(file), result.natsPerSymbol, result.bitsPerSymbol, result.perplexity, result.symbols, result.unknown))
+                struct Report: Encodable {
+                    var file: String, natsPerChar: Double, bitsPerChar: Double, perplexity: Double, symbols: Int, unknown: Int
+                }
+                try JSONOutput.print(Report(file: file, natsPerChar: result.natsPerSymbol, bitsPerChar: result.bitsPerSymbol,
+                                            perplexity: result.perplexity, symbols: result.symbols, unknown: result.unknown))
             } else {
                 print(String(format: "loss %.4f nats/char, %.4f bits/char, perplexity %.2f", result.natsPerSymbol, result.bitsPerSymbol, result.perplexity))
                 print("\(result.symbols) symbols scored, \(result.unknown) unknown to the model")

@@ -6,7 +6,13 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Describe a checkpoint and verify its checksum.",
-        discussion: "Exit status: 0 for a sound checkpoint, 65 when it is damaged (the report says how), 66 when it cannot be read."
+        discussion: """
+            With --json the report is one object with snake_case keys (file_bytes, format_version, \
+            config, vocabulary_size, checksum_matches, problem, …).
+
+            Exit status: 0 for a sound checkpoint, 65 when it is damaged (the report says how), 66 when \
+            it cannot be read.
+            """
     )
 
     @Argument(help: ArgumentHelp("The checkpoint file.", valueName: "checkpoint"))
@@ -16,15 +22,10 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let info: CheckpointInfo
-            do { info = try CheckpointInfo.inspect(path: checkpoint) } catch {
-                // As the discussion above promises: a file that cannot be read at all is 66.
-                throw CLIError("\(error)", exitCode: CLIError.noInput)
-            }
+            // Throws only when the file cannot be read at all: 66, as for every subcommand.
+            let info = try CheckpointInfo.inspect(path: checkpoint)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(info), as: UTF8.self))
+                try JSONOutput.print(info)
             } else {
                 printReport(info)
             }

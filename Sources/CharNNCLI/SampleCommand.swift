@@ -18,6 +18,15 @@ struct SampleCommand: ParsableCommand {
             with charnn. Each symbol is chosen at random according to the \
             model's prediction, shaped by --temperature, --top-k and --top-p; --argmax always takes \
             the most likely one. The same checkpoint, seed and options always give the same text.
+
+            On a terminal the text appears symbol by symbol; into a pipe or file it is written at \
+            least at every line end and every 100 ms, so `charnn sample | tee out.txt` shows it as it \
+            comes. --buffered writes in 64 KiB blocks instead, for bulk output.
+
+            With --json nothing is printed until the end, then one object: samples (the generated \
+            texts, one per --count, without the prime), seed (the one used), and the settings \
+            checkpoint, precision, length, count, prime, temperature, top_k, top_p, argmax and stop \
+            (null when not given).
             """
     )
 
@@ -31,11 +40,11 @@ struct SampleCommand: ParsableCommand {
     var topP: Double?
     @Flag(help: "Always take the most likely symbol (greedy). Conflicts with --temperature, --top-k and --top-p.")
     var argmax = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols to generate per sample, in the model's unit (default: 1000).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols to generate per sample, in the model's unit.", valueName: "n"))
     var length = 1000
     @Option(parsing: .unconditional, help: ArgumentHelp("Text to start from; it is fed through the model first and printed unless --no-echo.", valueName: "text"))
     var prime: String?
-    @Option(name: .customLong("prime-file"), parsing: .unconditional, help: ArgumentHelp("Read the prime text from a UTF-8 file.", valueName: "file"))
+    @Option(name: .customLong("prime-file"), parsing: .unconditional, help: ArgumentHelp("Read the prime text from a UTF-8 file; - reads standard input.", valueName: "file"))
     var primeFile: String?
     @Flag(name: .customLong("no-echo"), help: "Do not print the prime text before the generated text.")
     var noEcho = false
@@ -43,18 +52,22 @@ struct SampleCommand: ParsableCommand {
     var skipUnknown = false
     @Option(parsing: .unconditional, help: ArgumentHelp("Random seed; with none, one is chosen and printed on standard error so the run can be repeated.", valueName: "n"))
     var seed: UInt64?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Independent samples to generate together (default: 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Independent samples to generate together.", valueName: "n"))
     var count = 1
     @Option(parsing: .unconditional, help: ArgumentHelp("Printed between samples when --count is above 1 (default: a blank line).", valueName: "text"))
-    var separator = "\n\n"
+    var separator: String?
     @Option(parsing: .unconditional, help: ArgumentHelp("End a sample as soon as it has generated this text.", valueName: "text"))
     var stop: String?
+    @Flag(help: "Write into a pipe or file in 64 KiB blocks rather than line by line (faster for bulk output).")
+    var buffered = false
+    @Flag(help: "Print one JSON object at the end instead of streaming the text.")
+    var json = false
     @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 once the weights read per symbol reach 384 KiB, in a 2-layer model from about 80 units in float32 or 116 in bfloat16; else 1).", valueName: "n"))
     var threads: Int?
 
     // bfloat16 by default: it samples 1.3–2.2× faster here (2×128 to 3×512) and moved validation loss by 0.0001 nats
     // (docs/performance.md), far inside the 0.01 that would keep fp32 the default.
-    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; 1.3–2.2× faster by model size, validation loss within 0.0001 nats of float32 in docs/performance.md) or float32 (default: bfloat16).", valueName: "format"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; 1.3–2.2× faster by model size, validation loss within 0.0001 nats of float32 in docs/performance.md) or float32.", valueName: "format"))
     var precision = SamplingPrecision.bfloat16
 
     func validate() throws {
@@ -89,14 +102,23 @@ struct SampleCommand: ParsableCommand {
             } catch let error as SamplingError {
                 // Name where the prime came from, as every other error names its file or option.
                 guard case .unknownPrimeSymbols = error else { throw error }
-                throw CLIError("\(primeFile ?? "--prime"): \(error)", exitCode: CLIError.dataError)
+                throw CLIError("\(primeFile.map(TextFile.displayName) ?? "--prime"): \(error)", exitCode: CLIError.dataError)
             }
             // Only now: a refused prime is then the one line on stderr.
             if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }
             if !sampler.droppedPrimeSymbols.isEmpty {
                 printDiagnostic("left out \(sampler.droppedPrimeSymbols.count) prime symbol(s) the model never saw", kind: "note")
             }
-            var output = StreamingOutput()
+            if json {
+                var texts = [String](repeating: "", count: count)
+                sampler.generate(length: length, stop: stop) { stream, symbol in texts[stream] += symbol }
+                try JSONOutput.print(SampleReport(
+                    samples: texts, seed: seed, checkpoint: path, precision: precision.rawValue, length: length, count: count,
+                    prime: primeText, temperature: argmax ? nil : samplingOptions.temperature, topK: topK, topP: topP,
+                    argmax: argmax, stop: stop))
+                return
+            }
+            var output = StreamingOutput(buffered: buffered)
             var later = [String](repeating: "", count: count)
             let echo = noEcho ? "" : primeText
             output.write(echo)
@@ -104,10 +126,44 @@ struct SampleCommand: ParsableCommand {
                 // The first sample streams as it is made; the others are printed when all are done.
                 if stream == 0 { output.write(symbol) } else { later[stream] += symbol }
             }
-            for text in later.dropFirst() { output.write(separator + echo + text) }
+            for text in later.dropFirst() { output.write((separator ?? "\n\n") + echo + text) }
             output.write("\n")
             output.flush()
         }
+    }
+}
+
+/// `charnn sample --json`: the texts, the seed used and the settings that made them.
+private struct SampleReport: Encodable {
+    var samples: [String]
+    var seed: UInt64
+    var checkpoint: String
+    var precision: String
+    var length: Int
+    var count: Int
+    var prime: String
+    var temperature: Double?
+    var topK: Int?
+    var topP: Double?
+    var argmax: Bool
+    var stop: String?
+
+    /// Every key is written, a setting not given as `null`, so the object's shape never varies.
+    func encode(to encoder: any Encoder) throws {
+        enum Key: String, CodingKey { case samples, seed, checkpoint, precision, length, count, prime, temperature, topK, topP, argmax, stop }
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(checkpoint, forKey: .checkpoint)
+        try c.encode(precision, forKey: .precision)
+        try c.encode(length, forKey: .length)
+        try c.encode(count, forKey: .count)
+        try c.encode(prime, forKey: .prime)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(topK, forKey: .topK)
+        try c.encode(topP, forKey: .topP)
+        try c.encode(argmax, forKey: .argmax)
+        try c.encode(stop, forKey: .stop)
     }
 }
 
@@ -127,22 +183,34 @@ func resolveCheckpoint(_ named: String?) throws -> String {
                    exitCode: CLIError.noInput)
 }
 
-/// Standard output that flushes after every write on a terminal (so text appears symbol by symbol)
-/// and buffers otherwise.
+/// Standard output for generated text. On a terminal every write goes out at once, so text
+/// appears symbol by symbol. Into a pipe or file it goes out at each line end and whenever 100 ms
+/// have passed since the last write, so a reader sees it as it is made; with `buffered`, only in
+/// 64 KiB blocks (and at ``flush()``).
 struct StreamingOutput {
     private let interactive = isatty(STDOUT_FILENO) != 0
+    private let buffered: Bool
     private var buffer: [UInt8] = []
+    private var lastFlush = ContinuousClock.now
+
+    init(buffered: Bool) { self.buffered = buffered }
 
     mutating func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
-        if interactive || buffer.count >= 1 << 16 { flush() }
+        if interactive || buffer.count >= 1 << 16 {
+            flush()
+        } else if !buffered && (text.utf8.contains(UInt8(ascii: "\n")) || ContinuousClock.now - lastFlush >= .milliseconds(100)) {
+            flush()
+        }
     }
 
     mutating func flush() {
+        lastFlush = ContinuousClock.now
         var offset = 0
         buffer.withUnsafeBytes { raw in
             while offset < raw.count {
                 let n = Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
                 offset += n
             }

@@ -25,10 +25,15 @@ struct TrainCommand: ParsableCommand {
             Stop at any time with Ctrl-C: the current step finishes, latest.safetensors is written, and \
             the command to continue is printed. With no --epochs, --steps or --time, training runs for \
             \(TrainingDuration(seconds: TrainingOptions.defaultTimeBudgetSeconds)).
+
+            With --json the progress goes to standard error and standard output gets one object when \
+            the run ends: stop_reason (step_budget, time_budget or interrupted), steps, epochs, \
+            elapsed_seconds, chars_per_second, final_train_loss, final_validation_loss, \
+            best_validation_loss (nats/char; null when there is none), run_directory and corpus.
             """
     )
 
-    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from.", valueName: "corpus"))
+    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from; - reads standard input (to its end, before training starts).", valueName: "corpus"))
     var corpus: String
 
     @OptionGroup(title: "Text") var text: TextArguments
@@ -82,6 +87,8 @@ struct TrainCommand: ParsableCommand {
     var force = false
     @Flag(help: "Print only errors and the final summary.")
     var quiet = false
+    @Flag(help: "Report progress on standard error and print one JSON summary object on standard output at the end.")
+    var json = false
 
     func validate() throws {
         if resume && force { throw ValidationError("--resume and --force contradict each other; choose one") }
@@ -135,16 +142,68 @@ struct TrainCommand: ParsableCommand {
             if run.replacedSequences > 0 {
                 printDiagnostic("\(corpus): replaced \(run.replacedSequences) invalid UTF-8 sequence(s) with U+FFFD", kind: "note")
             }
-            var reporter = TrainingReporter(quiet: quiet)
+            var reporter = TrainingReporter(quiet: quiet, toStandardError: json)
             let summary = try run.run(events: { reporter.handle($0) }, shouldStop: { signals.received != 0 })
             reporter.finish(summary)
             if summary.reason == .interrupted {
                 var command = "charnn train \(shellQuoted(corpus)) --resume"
                 if let out { command += " --out \(shellQuoted(out))" }
-                print("Interrupted; saved \(directory.latest). Continue with: \(command)")
-                throw ExitCode(signals.received == SIGTERM ? 143 : 130)
+                if corpus == TextFile.standardInputPath { command += " (with the same text on standard input)" }
+                reporter.note("Interrupted; saved \(directory.latest). Continue with: \(command)")
             }
+            if json { try JSONOutput.print(TrainSummaryReport(summary, corpus: corpus)) }
+            if summary.reason == .interrupted { throw ExitCode(signals.received == SIGTERM ? 143 : 130) }
         }
+    }
+}
+
+/// `charnn train --json`: how the run ended, as one object.
+private struct TrainSummaryReport: Encodable {
+    var stopReason: String
+    var steps: Int
+    var epochs: Double
+    var elapsedSeconds: Double
+    var charsPerSecond: Double
+    var finalTrainLoss: Double?
+    var finalValidationLoss: Double?
+    var bestValidationLoss: Double?
+    var runDirectory: String
+    var corpus: String
+
+    init(_ summary: TrainingSummary, corpus: String) {
+        stopReason = switch summary.reason {
+        case .stepBudget: "step_budget"
+        case .timeBudget: "time_budget"
+        case .interrupted: "interrupted"
+        }
+        steps = summary.step
+        epochs = JSONOutput.finite(summary.epoch) ?? 0
+        elapsedSeconds = JSONOutput.finite(summary.elapsedSeconds) ?? 0
+        charsPerSecond = JSONOutput.finite(summary.charsPerSecond) ?? 0
+        finalTrainLoss = JSONOutput.finite(summary.trainLoss)
+        finalValidationLoss = JSONOutput.finite(summary.validationLoss)
+        bestValidationLoss = JSONOutput.finite(summary.bestValidationLoss)
+        runDirectory = summary.runDirectory
+        self.corpus = corpus
+    }
+
+    /// Every key is written, a missing loss as `null`, so the object's shape never varies.
+    func encode(to encoder: any Encoder) throws {
+        enum Key: String, CodingKey {
+            case stopReason, steps, epochs, elapsedSeconds, charsPerSecond, finalTrainLoss, finalValidationLoss
+            case bestValidationLoss, runDirectory, corpus
+        }
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(stopReason, forKey: .stopReason)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(elapsedSeconds, forKey: .elapsedSeconds)
+        try c.encode(charsPerSecond, forKey: .charsPerSecond)
+        try c.encode(finalTrainLoss, forKey: .finalTrainLoss)
+        try c.encode(finalValidationLoss, forKey: .finalValidationLoss)
+        try c.encode(bestValidationLoss, forKey: .bestValidationLoss)
+        try c.encode(runDirectory, forKey: .runDirectory)
+        try c.encode(corpus, forKey: .corpus)
     }
 }
 

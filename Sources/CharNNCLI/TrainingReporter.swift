@@ -7,17 +7,21 @@ import Foundation
 
 /// Turns training events into what a person reads: on a terminal one live progress line
 /// (redrawn at most 10 times a second); elsewhere a plain line per evaluation and every 10 s;
-/// with --quiet only the final summary.
+/// with --quiet only the final summary. With --json all of it goes to standard error, which
+/// then gets the live line when it is a terminal, and standard output holds only the JSON summary.
 struct TrainingReporter {
     let quiet: Bool
     let width: Int?
+    /// Where the text goes: standard output, or standard error under --json.
+    let descriptor: Int32
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var lastPlain = ContinuousClock.now
     private var lineShown = false
 
-    init(quiet: Bool) {
+    init(quiet: Bool, toStandardError: Bool = false) {
         self.quiet = quiet
-        width = terminalWidth(fileDescriptor: STDOUT_FILENO)
+        descriptor = toStandardError ? STDERR_FILENO : STDOUT_FILENO
+        width = terminalWidth(fileDescriptor: descriptor)
     }
 
     private var live: Bool { width != nil && !quiet }
@@ -69,14 +73,18 @@ struct TrainingReporter {
         if let best = summary.bestValidationLoss {
             line += String(format: "; best validation loss %.4f nats/char (%.3f bits/char)", best, EvaluationRecord.bitsPerCharacter(nats: best))
         }
-        print(line + ". Files in \(summary.runDirectory)/")
+        emit(line + ". Files in \(summary.runDirectory)/")
+    }
+
+    /// A line after the run (the resume hint), where the other lines went.
+    mutating func note(_ line: String) {
+        emit(line)
     }
 
     /// Prints a whole line, first clearing a live progress line so the two don't mix.
     private mutating func emit(_ line: String) {
         clearLine()
-        print(line)
-        fflush(nil)
+        writeOut(line + "\n")
     }
 
     private mutating func clearLine() {
@@ -87,7 +95,14 @@ struct TrainingReporter {
     }
 
     private func writeOut(_ text: String) {
-        print(text, terminator: "")
-        fflush(nil)
+        fflush(nil)  // anything print() buffered first, in order
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CharNN
+@_spi(Internals) import CharNN
 
 extension SymbolUnit: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
@@ -57,7 +57,7 @@ struct VocabCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The UTF-8 text file to read.", valueName: "file"))
+    @Argument(help: ArgumentHelp("The UTF-8 text file to read; - reads standard input.", valueName: "file"))
     var file: String
 
     @OptionGroup var text: TextArguments
@@ -75,17 +75,17 @@ struct VocabCommand: ParsableCommand {
             if options.replaceInvalid {
                 let n = corpus.replacedSequences
                 printDiagnostic(
-                    "\(file): replaced \(n) invalid UTF-8 sequence\(n == 1 ? "" : "s") with U+FFFD", kind: "note")
+                    "\(TextFile.displayName(file)): replaced \(n) invalid UTF-8 sequence\(n == 1 ? "" : "s") with U+FFFD", kind: "note")
             }
             let vocabulary = corpus.tokenizer.vocabulary
-            print(json ? jsonReport(vocabulary, options) : table(vocabulary, options), terminator: "")
+            print(json ? try jsonReport(vocabulary, options) : table(vocabulary, options), terminator: "")
         }
     }
 
     private func table(_ v: Vocabulary, _ options: TextOptions) -> String {
         let total = v.totalCount
         let unitName = options.unit == .grapheme ? "graphemes" : "scalars"
-        var out = "# \(file): \(v.count) symbols, \(total) \(unitName), normalization \(options.normalization.rawValue)\n"
+        var out = "# \(TextFile.displayName(file)): \(v.count) symbols, \(total) \(unitName), normalization \(options.normalization.rawValue)\n"
         let idWidth = max(2, String(max(v.count - 1, 0)).count)
         let countWidth = max(5, String(v.counts.first ?? 0).count, String(v.counts.max() ?? 0).count)
         out += pad("id", idWidth) + "  " + pad("count", countWidth) + "        %  symbol\n"
@@ -99,16 +99,24 @@ struct VocabCommand: ParsableCommand {
         return out
     }
 
-    private func jsonReport(_ v: Vocabulary, _ options: TextOptions) -> String {
-        var out = "{\"unit\":\(jsonString(options.unit.rawValue)),"
-        out += "\"normalization\":\(jsonString(options.normalization.rawValue)),"
-        out += "\"characters\":\(v.totalCount),\"size\":\(v.count),\"symbols\":["
-        for id in 0..<v.count {
-            if id > 0 { out += "," }
-            out += "{\"symbol\":\(jsonString(v.symbols[id])),\"count\":\(v.counts[id])"
-            out += id == v.unknownID ? ",\"unknown\":true}" : "}"
+    /// The `--json` object: keys sorted, as every charnn JSON output.
+    private struct Report: Encodable {
+        struct Entry: Encodable {
+            var symbol: String
+            var count: Int
+            /// Present, and true, only for the unknown symbol.
+            var unknown: Bool?
         }
-        return out + "]}\n"
+        var unit: String, normalization: String, characters: Int, size: Int, symbols: [Entry]
+    }
+
+    private func jsonReport(_ v: Vocabulary, _ options: TextOptions) throws -> String {
+        let entries = (0..<v.count).map { id in
+            Report.Entry(symbol: v.symbols[id], count: v.counts[id], unknown: id == v.unknownID ? true : nil)
+        }
+        let report = Report(unit: options.unit.rawValue, normalization: options.normalization.rawValue,
+                            characters: v.totalCount, size: v.count, symbols: entries)
+        return try JSONOutput.line(report) + "\n"
     }
 }
 

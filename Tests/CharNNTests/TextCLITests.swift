@@ -64,8 +64,8 @@ struct TextCLITests {
         let r = try CharNNBinary.run(["vocab", "--replace-invalid", "--json", file.path])
         #expect(r.status == 0)
         #expect(r.stderr == "charnn: note: \(file.path): replaced 2 invalid UTF-8 sequences with U+FFFD\n")
-        #expect(r.stdout == #"{"unit":"grapheme","normalization":"nfc","characters":5,"size":3,"symbols":["#
-            + #"{"symbol":"a","count":2},{"symbol":"�","count":2},{"symbol":"\r\n","count":1}]}"# + "\n")
+        #expect(r.stdout == #"{"characters":5,"normalization":"nfc","size":3,"symbols":["#
+            + #"{"count":2,"symbol":"a"},{"count":2,"symbol":"�"},{"count":1,"symbol":"\r\n"}],"unit":"grapheme"}"# + "\n")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         #expect(object?["size"] as? Int == 3)
     }

@@ -105,7 +105,7 @@ struct UseCLITests {
         let good = try CharNNBinary.run(["inspect", path])
         #expect(good.status == 0 && good.stdout.contains("1×3 LSTM") && good.stdout.contains("checksum:    ok"))
         let json = try CharNNBinary.run(["inspect", path, "--json"])
-        #expect(json.stdout.contains(#""checksumMatches":true"#))
+        #expect(json.stdout.contains(#""checksum_matches":true"#))
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count - 3] ^= 0x40
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/damaged.safetensors"))

@@ -52,12 +52,16 @@ public struct Scorer {
     /// ASCII characters), and each chunk starts from the previous chunk's last symbol, so every
     /// symbol but the file's first is predicted. Within a chunk, ``streams`` segments run side by
     /// side, each starting from a zero state.
-    public func scoreFile(atPath path: String, chunkBytes: Int = 4 << 20) throws -> ScoreResult {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            _ = try TextFile.read(atPath: path)  // throws the precise one-line reason
+    ///
+    /// The path `-` reads standard input, named "standard input" in errors.
+    public func scoreFile(atPath filePath: String, chunkBytes: Int = 4 << 20) throws -> ScoreResult {
+        let path = TextFile.displayName(filePath)
+        let isStandardInput = filePath == TextFile.standardInputPath
+        guard let handle = isStandardInput ? FileHandle.standardInput : FileHandle(forReadingAtPath: filePath) else {
+            _ = try TextFile.read(atPath: filePath)  // throws the precise one-line reason
             throw TextError.unreadable(path: path, reason: "cannot open")
         }
-        defer { try? handle.close() }
+        defer { if !isStandardInput { try? handle.close() } }
         var result = ScoreResult()
         var pending: [UInt8] = []
         var previous: Int32?

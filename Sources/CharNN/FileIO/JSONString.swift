@@ -1,4 +1,4 @@
-// Shared by the checkpoint header writer and the CLI's --json output.
+// Used by the checkpoint header writer; the CLI's --json output goes through JSONEncoder (CharNNCLI/JSONOutput.swift).
 
 /// A JSON string literal: quotes, backslashes and control characters escaped (and U+2028,
 /// U+2029, which JavaScript parsers reject raw); everything else as UTF-8.

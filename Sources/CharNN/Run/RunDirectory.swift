@@ -13,8 +13,9 @@ public struct RunDirectory: Sendable {
     public init(path: String) { self.path = path }
 
     /// `checkpoints/<stem>` for a corpus path, e.g. `checkpoints/tinyshakespeare` for
-    /// `data/tinyshakespeare.txt`.
+    /// `data/tinyshakespeare.txt`, and `checkpoints/stdin` for `-` (standard input).
     public static func defaultPath(forCorpus corpus: String) -> String {
+        if corpus == TextFile.standardInputPath { return "checkpoints/stdin" }
         let name = URL(fileURLWithPath: corpus).deletingPathExtension().lastPathComponent
         return "checkpoints/" + (name.isEmpty ? "run" : name)
     }

@@ -93,7 +93,9 @@ public final class TrainingRun {
                                   directory: RunDirectory, mode: RunDirectory.OpenMode) throws
         -> (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
     {
-        let fileName = URL(fileURLWithPath: corpusPath).lastPathComponent
+        // `-` is standard input (see TextFile): named so in errors and in the run's records.
+        let label = TextFile.displayName(corpusPath)
+        let fileName = corpusPath == TextFile.standardInputPath ? label : URL(fileURLWithPath: corpusPath).lastPathComponent
         if mode == .resume {
             let checkpoint = try Checkpoint.load(from: directory.latest)
             guard let saved = checkpoint.training else {
@@ -102,13 +104,13 @@ public final class TrainingRun {
             let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
             let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
                                     validationFraction: saved.options.validationFraction, fileName: fileName)
-            try checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: corpusPath)
+            try checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: label)
             return (data, checkpoint, encoding.replacedSequences)
         }
         let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
         let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                 validationFraction: options.validationFraction, fileName: fileName)
-        try checkUsable(data, batch: options.batch, steps: options.steps, path: corpusPath)
+        try checkUsable(data, batch: options.batch, steps: options.steps, path: label)
         return (data, nil, corpus.replacedSequences)
     }
 

@@ -22,9 +22,9 @@ public struct DecodedText: Sendable {
         text = String(decoding: sink.bytes, as: UTF8.self)
     }
 
-    /// Reads and decodes the file at `path` (see ``init(bytes:file:options:)``).
+    /// Reads and decodes the file at `path`, or standard input for `-` (see ``init(bytes:file:options:)``).
     public init(contentsOfFile path: String, options: TextOptions = TextOptions()) throws(TextError) {
-        try self.init(bytes: try TextFile.readText(atPath: path), file: path, options: options)
+        try self.init(bytes: try TextFile.readText(atPath: path), file: TextFile.displayName(path), options: options)
     }
 }
 

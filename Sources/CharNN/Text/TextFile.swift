@@ -15,22 +15,36 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count:
 
 /// Reads whole files as bytes, with errors that name the path and say what is wrong in one
 /// line (Foundation's errors on Linux are long and vary between versions).
+///
+/// The path `-` means standard input, read to its end; errors then name "standard input".
 @_spi(Internals) public enum TextFile {
-    /// The bytes of the file at `path`.
+    /// The path that stands for standard input.
+    public static let standardInputPath = "-"
+
+    /// How errors and reports name `path`: "standard input" for `-`, else the path itself.
+    public static func displayName(_ path: String) -> String {
+        path == standardInputPath ? "standard input" : path
+    }
+
+    /// The bytes of the file at `path`, or of standard input for `-`.
     ///
     /// - Throws: ``TextError/fileNotFound(path:)``, ``TextError/isDirectory(path:)`` or
     ///   ``TextError/unreadable(path:reason:)``.
     public static func read(atPath path: String) throws(TextError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw error(errno, path) }
-        defer { close(fd) }
+        let isStandardInput = path == standardInputPath
+        let name = displayName(path)
+        let fd = isStandardInput ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw error(errno, name) }
+        defer { if !isStandardInput { close(fd) } }
         var info = stat()
-        if fstat(fd, &info) != 0 { throw error(errno, path) }
-        if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory(path: path) }
+        if fstat(fd, &info) != 0 { throw error(errno, name) }
+        if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory(path: name) }
         // `/dev/zero` or `/dev/urandom` would be read until memory runs out, and a disk device
-        // is no text file either. Pipes stay allowed: `charnn vocab /dev/stdin < file` works.
-        if info.st_mode & S_IFMT == S_IFCHR || info.st_mode & S_IFMT == S_IFBLK {
-            throw .unreadable(path: path, reason: "it is a device, not a text file")
+        // is no text file either. Pipes stay allowed: `charnn vocab /dev/stdin < file` works,
+        // and so does typing into `-` on a terminal (read until Ctrl-D).
+        let isTerminal = isStandardInput && isatty(fd) != 0
+        if (info.st_mode & S_IFMT == S_IFCHR && !isTerminal) || info.st_mode & S_IFMT == S_IFBLK {
+            throw .unreadable(path: name, reason: "it is a device, not a text file")
         }
 
         // Read into exactly the file's size, so the corpus costs its size and no more; then
@@ -55,16 +69,16 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count:
             if got == 0 { break }
             bytes.append(contentsOf: extra[..<got])
         }
-        if readError != 0 { throw error(readError, path) }
+        if readError != 0 { throw error(readError, name) }
         return bytes
     }
 
-    /// The bytes of the text file at `path`: as ``read(atPath:)``, and also refused with
+    /// The bytes of the text file at `path` (standard input for `-`): as ``read(atPath:)``, and also refused with
     /// ``TextError/notText(path:reason:)`` when they are plainly binary or UTF-16 (see
     /// `BinarySniffer`).
     public static func readText(atPath path: String) throws(TextError) -> [UInt8] {
         let bytes = try read(atPath: path)
-        try BinarySniffer.check(bytes, path: path)
+        try BinarySniffer.check(bytes, path: displayName(path))
         return bytes
     }
 

@@ -17,12 +17,12 @@ public struct Tokenizer: Codable, Sendable, Equatable {
 
     // MARK: Building from a corpus
 
-    /// Builds the vocabulary of the file at `path` and, unless `keepTokens` is false, the
+    /// Builds the vocabulary of the file at `path` (standard input for `-`) and, unless `keepTokens` is false, the
     /// file's token ids, in one pass (see ``build(bytes:file:options:keepTokens:)``).
     public static func build(fromFile path: String, options: TextOptions = TextOptions(), keepTokens: Bool = true)
         throws(TextError) -> TokenizedCorpus
     {
-        try build(bytes: try TextFile.readText(atPath: path), file: path, options: options, keepTokens: keepTokens)
+        try build(bytes: try TextFile.readText(atPath: path), file: TextFile.displayName(path), options: options, keepTokens: keepTokens)
     }
 
     /// Builds the vocabulary of a file's UTF-8 `bytes` (a leading BOM is dropped) and, unless
@@ -93,9 +93,9 @@ public struct Tokenizer: Codable, Sendable, Equatable {
         try encode(bytes, file: file, dropByteOrderMark: true, dropUnknown: droppingUnknown)
     }
 
-    /// The ids of the symbols in the file at `path`. See ``encode(bytes:file:)``.
+    /// The ids of the symbols in the file at `path` (standard input for `-`). See ``encode(bytes:file:)``.
     public func encode(fileAtPath path: String) throws(TextError) -> Encoding {
-        try encode(bytes: try TextFile.readText(atPath: path), file: path)
+        try encode(bytes: try TextFile.readText(atPath: path), file: TextFile.displayName(path))
     }
 
     func encode(
