@@ -1,8 +1,11 @@
 // charnn as a library, start to finish: train a tiny model on a string, sample from it, score
-// some text, and save and reload the model. Uses only CharNN's public API.
+// some text, save and reload the model, then train on a file as `charnn train` does and sample
+// from the best checkpoint. Uses only CharNN's public API. Sources/CharNN/CharNN.docc/
+// GettingStarted.md quotes this program (scripts/check-docs checks that it still does).
 //
 //   swift run QuickStart
 import CharNN
+import Foundation
 
 // 1. Text → symbols. The tokenizer is built from the training text itself.
 let text = String(repeating: """
@@ -43,3 +46,28 @@ let path = "/tmp/charnn-quickstart.safetensors"
 try trainer.checkpoint().weightsOnly.write(to: path)
 let reloaded = try Checkpoint.load(from: path)
 print("reloaded \(reloaded.model.parameters.layout.totalCount) parameters: \(reloaded.model == trainer.model ? "identical" : "DIFFERENT")")
+
+// 6. Train on a file, as `charnn train` does: TrainingRun adds a run directory around the trainer,
+//    with validation, `log.jsonl`, `loss.svg` and checkpoints, and reports what happens as events.
+let work = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-quickstart-\(UUID().uuidString)").path
+defer { try? FileManager.default.removeItem(atPath: work) }
+let corpusPath = work + ".txt"
+defer { try? FileManager.default.removeItem(atPath: corpusPath) }
+try text.write(toFile: corpusPath, atomically: true, encoding: .utf8)
+var fileOptions = options
+fileOptions.maxSteps = 50
+let directory = RunDirectory(path: work)
+let run = try TrainingRun(corpusPath: corpusPath, textOptions: TextOptions(), options: fileOptions,
+                          directory: directory, mode: .fresh)
+let summary = try run.run(events: { event in
+    if case .evaluated(let record, let isBest) = event, let loss = record.valLoss {
+        print("step \(record.step): validation loss \(String(format: "%.3f", loss))\(isBest ? ", best so far" : "")")
+    }
+}, shouldStop: { false })
+print("file run: \(summary.step) steps, files in \(summary.runDirectory)")
+
+// 7. Load the best checkpoint and sample from it.
+let best = try Checkpoint.load(from: directory.best)
+let bestSampler = try Sampler(model: best.model, tokenizer: best.tokenizer,
+                              options: SamplingOptions(temperature: 0.5), prime: "Up", seed: 7)
+print("best checkpoint: Up" + bestSampler.prefix(40).joined())

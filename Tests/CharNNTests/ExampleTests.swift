@@ -16,6 +16,8 @@ struct ExampleTests {
         #expect(process.terminationStatus == 0, "\(output)")
         #expect(output.contains("sample: Twinkle"))
         #expect(output.contains("identical"))
+        #expect(output.contains("file run: 50 steps"), "\(output)")
+        #expect(output.contains("best checkpoint: Up"), "\(output)")
         // The model finds its own text far less surprising than the same letters scrambled.
         let scores = output.split(separator: "\n").first { $0.hasPrefix("score:") }.map { line in
             line.split(separator: " ").compactMap { Double($0) }

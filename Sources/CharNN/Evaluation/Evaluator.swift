@@ -4,7 +4,7 @@
 /// The n − 1 predictions are cut into B contiguous segments of L = (n − 1) / B, each read in chunks
 /// of T with the state carried, as in training; the (n − 1) mod B predictions left over run through
 /// a batch-1 workspace. The B segments are scored as two halves of the streams (⌈B/2⌉ and ⌊B/2⌋), the
-/// shapes of training's ``SplitBatchPass``: during a run the trainer lends its two workspaces, idle
+/// shapes of training's `SplitBatchPass`: during a run the trainer lends its two workspaces, idle
 /// between steps, so validation holds no activations of its own; with two threads the halves run at
 /// once. Every stream's arithmetic is the same whichever way it runs, so the score does not depend on
 /// the thread count.

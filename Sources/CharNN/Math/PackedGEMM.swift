@@ -4,7 +4,7 @@ import CKernels
 /// recurrent step: the weights stay fixed over the T steps of a batch, but OpenBLAS would repack
 /// them on every one of the 2·T calls (see Sources/CKernels/recurrent_gemm.c).
 @_spi(Internals) public enum PackedGEMM {
-    /// True when this CPU runs the packed kernel (AVX-512); otherwise callers use ``BLAS/gemm``.
+    /// True when this CPU runs the packed kernel (AVX-512); otherwise callers use `BLAS.gemm`.
     public static let isSupported = ck_packed_gemm_supported() != 0
 
     /// Floats a packed [k, n] operand occupies (n rounded up to the kernel's 32-column panels).

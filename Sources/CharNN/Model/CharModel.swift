@@ -27,7 +27,7 @@ public struct CharModel: Sendable, Equatable {
 
     /// Runs the model without dropout over `tokens` [T, B] from `state`, leaving `state` at the
     /// final step. Returns the mean cross-entropy against `targets` [T, B] when they are given;
-    /// the logits (or, with targets, their gradient) stay in the workspace for ``backward``.
+    /// the logits (or, with targets, their gradient) stay in the workspace for ``backward(workspace:into:)``.
     /// T may be less than the workspace's `steps` (its first T steps are used), so one workspace
     /// also serves the shorter last chunk of a sequence.
     @discardableResult
@@ -106,7 +106,8 @@ public struct CharModel: Sendable, Equatable {
         }
     }
 
-    /// Backpropagates the loss of the last ``forwardTraining`` (or ``forward`` with targets) run in
+    /// Backpropagates the loss of the last ``forwardTraining(tokens:targets:state:workspace:rng:)``
+    /// (or ``forward(tokens:targets:state:workspace:)`` with targets) run in
     /// `workspace`, adding every parameter's gradient into `gradients` (zero it first for a fresh
     /// step). The gradient reaching the initial state is kept in the workspace. Backward consumes
     /// the forward pass's activations (it reuses their memory), so each backward needs its own forward.

@@ -130,9 +130,11 @@ public struct TrainingLog: Sendable {
 
     /// Opens `url` for appending, creating it if needed.
     ///
-    /// - Parameter truncate: `true` starts an empty log (a fresh run); `false` keeps existing
-    ///   records (a resumed run). When keeping, a torn last line left by a crash is removed, so
-    ///   the next record does not get glued onto it.
+    /// - Parameters:
+    ///   - url: The log file, `log.jsonl` in the run directory.
+    ///   - truncate: `true` starts an empty log (a fresh run); `false` keeps existing
+    ///     records (a resumed run). When keeping, a torn last line left by a crash is removed, so
+    ///     the next record does not get glued onto it.
     public init(url: URL, truncate: Bool) throws {
         self.url = url
         let path = url.path
