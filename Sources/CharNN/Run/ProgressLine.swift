@@ -11,7 +11,7 @@ public struct ProgressSnapshot: Sendable {
     public var totalSteps: Int?
     /// Passes over the training text so far, fractional.
     public var epoch: Double
-    /// The smoothed training loss in nats per character (see ``LossSmoother``).
+    /// The smoothed training loss in nats per character (see `LossSmoother`).
     public var trainLoss: Double
     /// The latest validation loss in nats per character.
     public var valLoss: Double?

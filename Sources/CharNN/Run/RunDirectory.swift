@@ -6,7 +6,7 @@ import Foundation
 
 /// The files of one training run: `latest.safetensors`, `best.safetensors`, `log.jsonl` and
 /// `loss.svg` in one directory (by default `checkpoints/<corpus file stem>/`), and while a run
-/// is writing to it, `train.lock` (see ``RunLock``).
+/// is writing to it, `train.lock` (see `RunLock`).
 public struct RunDirectory: Sendable {
     public let path: String
 
@@ -40,7 +40,7 @@ public struct RunDirectory: Sendable {
     /// against the mode; never deletes anything but, with `.force`, the four files of the previous
     /// run, and stray temporaries of writes a killed process never finished.
     ///
-    /// The lock is held until the returned ``RunLock`` is released or freed, so keep it for as
+    /// The lock is held until the returned `RunLock` is released or freed, so keep it for as
     /// long as the run writes here. It is taken before the mode is checked, so two processes
     /// racing with `--force` cannot both clear the directory.
     @discardableResult
