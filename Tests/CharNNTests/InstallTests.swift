@@ -44,7 +44,7 @@ struct InstallTests {
                 try String(contentsOfFile: outPath, encoding: .utf8), try String(contentsOfFile: errPath, encoding: .utf8))
     }
 
-    @Test("install into a prefix, sample from another directory, uninstall removes everything", .timeLimit(.minutes(2)))
+    @Test("install into a prefix, sample from another directory, uninstall removes everything it installed", .timeLimit(.minutes(2)))
     func installSampleUninstall() throws {
         let work = try temporaryDirectory("install")
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -71,10 +71,14 @@ struct InstallTests {
         #expect(sample.stdout.count >= 50, "\(sample.stdout)")  // 50 symbols and a newline
         #expect(sample.stderr.contains(prefix + "/share/charnn/shakespeare.safetensors"), "\(sample.stderr)")
 
+        // A page someone else put beside ours after the install must survive the uninstall.
+        try FileManager.default.createDirectory(atPath: prefix + "/share/man/man5", withIntermediateDirectories: true)
+        try Data("other".utf8).write(to: URL(fileURLWithPath: prefix + "/share/man/man5/other.5"))
         let uninstall = try Self.run(Self.scripts.appendingPathComponent("uninstall").path, ["--prefix", prefix], in: work)
         #expect(uninstall.status == 0, "\(uninstall.stderr)")
-        // The prefix did not exist before the install, so nothing of it may remain.
-        #expect(!FileManager.default.fileExists(atPath: prefix), "\((try? FileManager.default.subpathsOfDirectory(atPath: prefix)) ?? [])")
+        // The prefix did not exist before the install, so only the other page and its folders remain.
+        let left = try FileManager.default.subpathsOfDirectory(atPath: prefix).sorted()
+        #expect(left == ["share", "share/man", "share/man/man5", "share/man/man5/other.5"], "\(left)")
     }
 
     @Test("bad arguments: one line naming the option, non-zero exit", arguments: [
