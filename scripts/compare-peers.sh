@@ -6,9 +6,11 @@
 #
 #   scripts/compare-peers.sh [pairs] [config ...]      # configs: small medium large (default: all)
 #
-# Needs the peers' venv (see ../shared/peers/README.md):
-#   python3 -m venv "$HOME/.cache/charnn-peers"
-#   "$HOME/.cache/charnn-peers/bin/pip" install "torch==2.13.0+cpu" numpy threadpoolctl
+# Needs PyTorch and numpy (../shared/peers/README.md explains which wheel), by default in a virtual
+# environment inside the repository's ignored .build folder:
+#   python3 -m venv .build/peers-env
+#   .build/peers-env/bin/pip install "torch==2.13.0+cpu" numpy threadpoolctl
+# or CHARNN_PEERS_PYTHON naming an interpreter that has them.
 # Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +19,9 @@ shift || true
 [[ $# -gt 0 ]] && configs=("$@") || configs=(small medium large)
 peers=../shared/peers
 corpus=../shared/corpora-ref/tinyshakespeare.txt
-python="${CHARNN_PEERS_PYTHON:-$HOME/.cache/charnn-peers/bin/python}"
+python="${CHARNN_PEERS_PYTHON:-.build/peers-env/bin/python}"
 if [[ ! -x $python ]] || ! "$python" -c "import torch, numpy" 2>/dev/null; then
-  echo "compare-peers: no PyTorch/numpy at $python; install the peers as ../shared/peers/README.md says (or set CHARNN_PEERS_PYTHON)" >&2
+  echo "compare-peers: no PyTorch/numpy at $python; create .build/peers-env as this script's header says (or set CHARNN_PEERS_PYTHON)" >&2
   exit 2
 fi
 [[ -f $peers/bench_torch.py && -f $corpus ]] || { echo "compare-peers: $peers or $corpus is missing" >&2; exit 2; }

@@ -1,7 +1,7 @@
 // How fast two cores can read a buffer that fits in L3 but not in their L2s: the ceiling for
 // batch-1 sampling in fp32, which reads every weight once per symbol (docs/performance.md).
 //
-//   clang -O2 -pthread scripts/l3-read-bandwidth.c -o /tmp/l3bw && /tmp/l3bw 13
+//   clang -O2 -pthread scripts/l3-read-bandwidth.c -o .build/l3bw && .build/l3bw 13
 //
 // The argument is the total size in MB (13 ≈ the 2×512 model's fp32 weights); each of two threads
 // sums its half with AVX-512 loads and four independent accumulators, nothing else, 400 times.

@@ -42,9 +42,10 @@ let scrambled = try scorer.score("hgih os dlrow eht evoba pU")
 print(String(format: "score: familiar %.2f bits/char, scrambled %.2f bits/char", familiar.bitsPerSymbol, scrambled.bitsPerSymbol))
 
 // 5. Save and reload: a safetensors file that Python can open too.
-let path = "/tmp/charnn-quickstart.safetensors"
+let path = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-quickstart-\(UUID().uuidString).safetensors").path
 try trainer.checkpoint().weightsOnly.write(to: path)
 let reloaded = try Checkpoint.load(from: path)
+try FileManager.default.removeItem(atPath: path)
 print("reloaded \(reloaded.model.parameters.layout.totalCount) parameters: \(reloaded.model == trainer.model ? "identical" : "DIFFERENT")")
 
 // 6. Train on a file, as `charnn train` does: TrainingRun adds a run directory around the trainer,

@@ -34,12 +34,13 @@ B*T); gradients are of that loss.
 
 How to run
 ----------
-Needs PyTorch, installed outside the repository (see
-/work/shared/peers/README.md)::
+Needs PyTorch (../shared/peers/README.md explains which wheel), for example in
+the same virtual environment scripts/compare-peers.sh uses, inside the
+repository's ignored .build folder::
 
-    python3 -m venv "$HOME/.cache/charnn-peers"
-    "$HOME/.cache/charnn-peers/bin/pip" install "torch==2.13.0+cpu" numpy threadpoolctl safetensors
-    "$HOME/.cache/charnn-peers/bin/python" Tests/Reference/make_lstm_fixture.py
+    python3 -m venv .build/peers-env
+    .build/peers-env/bin/pip install "torch==2.13.0+cpu" numpy threadpoolctl safetensors
+    .build/peers-env/bin/python Tests/Reference/make_lstm_fixture.py
 
 (run from the repository root, or pass ``--out PATH``). The generated fixture is
 committed; this script does NOT need to run in CI. It re-reads the file and

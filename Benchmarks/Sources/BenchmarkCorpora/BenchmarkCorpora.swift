@@ -6,11 +6,15 @@ import Glibc
 
 /// The texts the throughput benchmarks tokenize.
 public enum BenchmarkCorpora {
-    /// English: Tiny Shakespeare (1.1 MB), read at run time from the shared reference corpora
-    /// (never copied into the repository). `CHARNN_ENGLISH_CORPUS` overrides the path.
+    /// English: Tiny Shakespeare (1.1 MB), read at run time from the shared reference corpora in
+    /// `../shared/corpora-ref/` beside the repository (never copied into it), found from this
+    /// source file so the benchmark works from any directory and any clone.
+    /// `CHARNN_ENGLISH_CORPUS` overrides the path.
     public static var englishPath: String {
         if let p = getenv("CHARNN_ENGLISH_CORPUS") { return String(cString: p) }
-        return "/work/shared/corpora-ref/tinyshakespeare.txt"
+        // This file is <repository>/Benchmarks/Sources/BenchmarkCorpora/BenchmarkCorpora.swift.
+        let repository = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(4).joined(separator: "/")
+        return repository + "/../shared/corpora-ref/tinyshakespeare.txt"
     }
 
     /// The English corpus's bytes.

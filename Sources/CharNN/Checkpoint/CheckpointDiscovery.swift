@@ -21,13 +21,24 @@ package enum CheckpointDiscovery {
         return best.map { relative($0.path) }
     }
 
-    /// The pretrained model shipped with charnn (`checkpoints/shakespeare.safetensors`): looked
-    /// for under the current directory, then beside the executable and up to five folders above
+    /// The pretrained model shipped with charnn (`shakespeare.safetensors`): looked for in
+    /// `$CHARNN_DATA_DIR`, as `checkpoints/shakespeare.safetensors` under the current directory,
+    /// in the data directory of an installed prefix (`PREFIX/share/charnn/` beside the
+    /// executable's `PREFIX/bin/`, where `scripts/install` puts it), then as
+    /// `checkpoints/shakespeare.safetensors` beside the executable and up to five folders above
     /// it (a `.build/<triple>/release/charnn` binary finds the one in its clone).
-    package static func pretrained(executable: String = "/proc/self/exe") -> String? {
-        let relative = "checkpoints/shakespeare.safetensors"
+    package static func pretrained(executable: String = "/proc/self/exe",
+                                  environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let name = "shakespeare.safetensors"
+        if let data = environment["CHARNN_DATA_DIR"], !data.isEmpty {
+            let candidate = URL(fileURLWithPath: data).appendingPathComponent(name).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        let relative = "checkpoints/" + name
         if FileManager.default.fileExists(atPath: relative) { return relative }
         var directory = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        let installed = directory.deletingLastPathComponent().appendingPathComponent("share/charnn/" + name).standardizedFileURL.path
+        if FileManager.default.fileExists(atPath: installed) { return installed }
         for _ in 0..<6 {
             let candidate = directory.appendingPathComponent(relative).path
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
