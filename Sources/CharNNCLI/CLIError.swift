@@ -53,23 +53,25 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 extension CLIError {
-    /// The CLI's exit status for a training error; the message is the error's own line.
+    /// The CLI's exit status for a training error; the message names the flags (OptionNames).
     init(_ error: TrainingError) {
+        let message = error.describe(naming: OptionNames.flag)
         switch error {
-        case .invalidOption: self.init(error.description, exitCode: Self.usage)
-        case .unusableCorpus, .corpusTooSmall, .incompatibleResume: self.init(error.description, exitCode: Self.dataError)
-        case .nonFiniteLoss: self.init(error.description, exitCode: Self.failure)
+        case .invalidOption, .modelTooLarge: self.init(message, exitCode: Self.usage)
+        case .unusableCorpus, .corpusTooSmall, .incompatibleResume: self.init(message, exitCode: Self.dataError)
+        case .nonFiniteLoss: self.init(message, exitCode: Self.failure)
         }
     }
 
-    /// The CLI's exit status for a run-directory error; the message is the error's own line.
+    /// The CLI's exit status for a run-directory error; the message names the flags (OptionNames).
     init(_ error: RunError) {
+        let message = error.describe(naming: OptionNames.flag)
         switch error {
-        case .unusableDirectory: self.init(error.description, exitCode: Self.usage)
-        case .noCheckpointToResume: self.init(error.description, exitCode: Self.noInput)
-        case .saveFailed, .runDirectoryVanished: self.init(error.description, exitCode: Self.ioError)
-        case .runInUse: self.init(error.description, exitCode: Self.busy)
-        case .runDirectoryExists: self.init(error.description, exitCode: Self.failure)
+        case .unusableDirectory: self.init(message, exitCode: Self.usage)
+        case .noCheckpointToResume: self.init(message, exitCode: Self.noInput)
+        case .saveFailed, .runDirectoryVanished: self.init(message, exitCode: Self.ioError)
+        case .runInUse: self.init(message, exitCode: Self.busy)
+        case .runDirectoryExists: self.init(message, exitCode: Self.failure)
         }
     }
 }
@@ -95,10 +97,11 @@ extension CLIError {
     /// The CLI's exit status for a sampling error: a bad option is usage, a prime the model cannot
     /// read is data, a missing checkpoint is no input.
     init(_ error: SamplingError) {
+        let message = error.describe(naming: OptionNames.flag)
         switch error {
-        case .invalidOption: self.init(error.description, exitCode: Self.usage)
-        case .unknownPrimeSymbols: self.init(error.description, exitCode: Self.dataError)
-        case .noCheckpoint: self.init(error.description, exitCode: Self.noInput)
+        case .invalidOption: self.init(message, exitCode: Self.usage)
+        case .unknownPrimeSymbols: self.init(message, exitCode: Self.dataError)
+        case .noCheckpoint: self.init(message, exitCode: Self.noInput)
         }
     }
 

@@ -32,7 +32,7 @@ struct SampleCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: ArgumentHelp("The checkpoint to generate from (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Below 1 makes the text safer and more repetitive, above 1 more surprising; must be above 0 (default: 1.0).", valueName: "t"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Below 1 makes the text safer and more repetitive, above 1 more surprising; must be above 0 (default: \(SamplingOptions().temperature)).", valueName: "t"))
     var temperature: Double?
     @Option(name: .customLong("top-k"), parsing: .unconditional, help: ArgumentHelp("Choose only among the K most likely symbols.", valueName: "k"))
     var topK: Int?
@@ -65,10 +65,9 @@ struct SampleCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 once the weights read per symbol reach 384 KiB, in a 2-layer model from about 80 units in float32 or 116 in bfloat16; else 1).", valueName: "n"))
     var threads: Int?
 
-    // bfloat16 by default: it samples 1.3–2.2× faster here (2×128 to 3×512) and moved validation loss by 0.0001 nats
-    // (docs/performance.md), far inside the 0.01 that would keep fp32 the default.
+    // The library's default (SamplingPrecision.samplingDefault says why).
     @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; 1.3–2.2× faster by model size, validation loss within 0.0001 nats of float32 in docs/performance.md) or float32.", valueName: "format"))
-    var precision = SamplingPrecision.bfloat16
+    var precision = SamplingPrecision.samplingDefault
 
     func validate() throws {
         if argmax && (temperature != nil || topK != nil || topP != nil) {
@@ -78,7 +77,7 @@ struct SampleCommand: ParsableCommand {
         guard length >= 0 else { throw ValidationError("--length must be 0 or more, got \(length)") }
         if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2, got \(threads)") }
         guard count >= 1 && count <= 4096 else { throw ValidationError("--count must be between 1 and 4096, got \(count)") }
-        do { try samplingOptions.validate() } catch { throw ValidationError(error.description) }
+        do { try samplingOptions.validate() } catch { throw ValidationError(error.describe(naming: OptionNames.flag)) }
     }
 
     var samplingOptions: SamplingOptions {
@@ -102,7 +101,7 @@ struct SampleCommand: ParsableCommand {
             } catch let error as SamplingError {
                 // Name where the prime came from, as every other error names its file or option.
                 guard case .unknownPrimeSymbols = error else { throw error }
-                throw CLIError("\(primeFile.map(TextFile.displayName) ?? "--prime"): \(error)", exitCode: CLIError.dataError)
+                throw CLIError("\(primeFile.map(TextFile.displayName) ?? "--prime"): \(error.describe(naming: OptionNames.flag))", exitCode: CLIError.dataError)
             }
             // Only now: a refused prime is then the one line on stderr.
             if self.seed == nil && !argmax { printDiagnostic("seed \(seed) (pass --seed \(seed) to repeat this sample)", kind: "note") }

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     var dropout: Float?
     @Option(parsing: .unconditional, help: ArgumentHelp("Parallel streams read side by side through the text (default: \(defaults.batch)).", valueName: "n"))
     var batch: Int?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per stream per step; gradients flow back this far (default: \(defaults.steps)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per stream per step; gradients flow back this far (default: \(defaults.sequenceLength)).", valueName: "n"))
     var seq: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("Adam learning rate (default: \(defaults.learningRate)).", valueName: "rate"))
     var lr: Double?
@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         if resume && force { throw ValidationError("--resume and --force contradict each other; choose one") }
         if let time { _ = try parseTime(time) }
         let options = try trainingOptions()
-        do { try options.validate() } catch { throw ValidationError(error.description) }
+        do { try options.validate() } catch { throw ValidationError(error.describe(naming: OptionNames.flag)) }
     }
 
     private func parseTime(_ text: String) throws -> Double {
@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
         o.embeddingSize = embedding ?? o.embeddingSize
         o.dropout = dropout ?? o.dropout
         o.batch = batch ?? o.batch
-        o.steps = seq ?? o.steps
+        o.sequenceLength = seq ?? o.sequenceLength
         o.learningRate = lr ?? o.learningRate
         o.schedule = lrSchedule ?? o.schedule
         o.warmupSteps = warmupSteps ?? o.warmupSteps

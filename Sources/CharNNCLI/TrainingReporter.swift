@@ -34,7 +34,7 @@ struct TrainingReporter {
             let what = start.resumedFromStep.map { "Resuming at step \($0)" } ?? "Training"
             emit("\(what): \(c.layers)×\(c.hiddenSize) LSTM, embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
                 + "\(start.vocabularySize) symbols in the vocabulary; \(start.trainSymbols) training and \(start.validationSymbols) validation symbols; "
-                + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.steps) symbols. Writing to \(start.runDirectory)/")
+                + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.sequenceLength) symbols. Writing to \(start.runDirectory)/")
             if let decay = start.options.averageDecay {
                 emit("Validating and saving a moving average of the weights (--average-decay \(decay)).")
             }

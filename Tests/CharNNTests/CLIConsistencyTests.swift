@@ -238,3 +238,37 @@ struct CLIConsistencyTests {
         }
     }
 }
+
+@Suite("CLI: library errors name fields, the CLI names flags")
+struct ErrorNamingTests {
+    @Test("every field a library error can name has a flag, and the library's own wording names no flag")
+    func fieldsMapToFlags() {
+        var options = TrainingOptions()
+        options.sequenceLength = 0
+        #expect { try options.validate() } throws: { error in
+            guard case .invalidOption("sequenceLength", _)? = error as? TrainingError else { return false }
+            let library = "\(error)", cli = (error as! TrainingError).describe(naming: { ["sequenceLength": "--seq"][$0] ?? $0 })
+            return !library.contains("--") && cli.hasPrefix("--seq must be at least 1")
+        }
+        let errors: [String] = [
+            TrainingError.modelTooLarge(batch: 1, sequenceLength: 2, hiddenSize: 3, layers: 4).description,
+            TrainingError.corpusTooSmall(symbols: 9, batch: 4, sequenceLength: 4).description,
+            TrainingError.nonFiniteLoss(step: 1, what: "the loss").description,
+            TrainingError.incompatibleResume("x").description,
+            RunError.runDirectoryExists("d").description, RunError.unusableDirectory("x").description,
+            RunError.runInUse(path: "d", pid: nil).description, RunError.noCheckpointToResume("d").description,
+            SamplingError.unknownPrimeSymbols(["x"]).description,
+        ]
+        for message in errors { #expect(!message.contains("--"), "\(message)") }
+    }
+
+    @Test("the CLI turns field names into flags in its messages", .timeLimit(.minutes(1)))
+    func cliShowsFlags() throws {
+        let seq = try CharNNBinary.run(["train", "/nonexistent.txt", "--seq", "0"])
+        #expect(seq.status == 64 && seq.stderr.contains("--seq must be at least 1, got 0"), "\(seq.stderr)")
+        let big = try CharNNBinary.run(["train", "/nonexistent.txt", "--batch", "100000", "--seq", "10000", "--hidden", "16384", "--layers", "64"])
+        #expect(big.status == 64 && big.stderr.contains("--batch 100000 --seq 10000 --hidden 16384 --layers 64 need more memory"), "\(big.stderr)")
+        let count = try CharNNBinary.run(["sample", "--count", "0", "--length", "1"])
+        #expect(count.status != 0 && count.stderr.contains("--count"), "\(count.stderr)")
+    }
+}

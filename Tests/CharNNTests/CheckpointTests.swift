@@ -9,7 +9,7 @@ struct CheckpointTests {
         let corpus = try Tokenizer.build(text: "hello, wörld! 👋🏽 hello again\r\n")
         var options = TrainingOptions()
         options.batch = 2
-        options.steps = 3
+        options.sequenceLength = 3
         options.layers = 2
         options.hiddenSize = 5
         options.embeddingSize = 3

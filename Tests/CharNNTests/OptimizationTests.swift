@@ -94,7 +94,7 @@ struct OptimizationTests {
     func automaticEvalEvery() {
         var options = TrainingOptions()
         options.batch = 32
-        options.steps = 64
+        options.sequenceLength = 64
         #expect(options.automaticEvalEvery(validationSymbols: 20_000) == 250)
         // 505,650 symbols (Shakespeare's last 10 %): (10/3)·505,650 / 2048 = 823 → 850.
         #expect(options.automaticEvalEvery(validationSymbols: 505_650) == 850)

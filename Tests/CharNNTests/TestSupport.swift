@@ -100,7 +100,7 @@ func tinyTrainingOptions(steps: Int) -> TrainingOptions {
     options.embeddingSize = 8
     options.dropout = 0.2
     options.batch = 4
-    options.steps = 8
+    options.sequenceLength = 8
     options.maxSteps = steps
     // Tests split one run into sessions with different --steps budgets; a cosine plan is fit to
     // each session's budget (on purpose), so they pin the constant rate.

@@ -25,14 +25,16 @@ struct TrainingDataTests {
         #expect(inputs == [0, 8, 16, 1, 9, 17, 2, 10, 18])
     }
 
-    @Test("a corpus too small for one batch says which --batch and --seq fit")
+    @Test("a corpus too small for one batch says which batch and sequence length fit, in the caller's names")
     func tooSmall() throws {
-        #expect(throws: TrainingError.corpusTooSmall(symbols: 20, batch: 8, steps: 4)) {
+        #expect(throws: TrainingError.corpusTooSmall(symbols: 20, batch: 8, sequenceLength: 4)) {
             try BatchStreams(tokens: Self.sequence(20), batch: 8, steps: 4)
         }
-        let message = TrainingError.corpusTooSmall(symbols: 20, batch: 8, steps: 4).description
-        #expect(message.contains("--batch 4 (with --seq 4)"))
-        #expect(message.contains("--seq 2 (with --batch 8)"))
+        let error = TrainingError.corpusTooSmall(symbols: 20, batch: 8, sequenceLength: 4)
+        #expect(error.description.contains("batch 4 (with sequenceLength 4)"))
+        #expect(error.description.contains("sequenceLength 2 (with batch 8)"))
+        let flags = error.describe(naming: { ["batch": "--batch", "sequenceLength": "--seq"][$0] ?? $0 })
+        #expect(flags.contains("--batch 4 (with --seq 4)") && flags.contains("--seq 2 (with --batch 8)"), "\(flags)")
         #expect(throws: TrainingError.self) { try BatchStreams(tokens: Self.sequence(0), batch: 1, steps: 1) }
     }
 

@@ -170,7 +170,7 @@ struct TrainingRunTests {
         let broken = try Trainer(data: data, resuming: poisoned)
         #expect { try broken.step() } throws: { error in
             guard case TrainingError.nonFiniteLoss(step: 2, _) = error else { return false }
-            return (error as! TrainingError).description.contains("--lr")
+            return (error as! TrainingError).description.contains("learningRate")
         }
         #expect(broken.state == poisoned.training && broken.carried == poisoned.carriedState)
         #expect(before.training?.step == 1)

@@ -72,7 +72,7 @@ import Foundation
         options.hiddenSize = hidden
         options.embeddingSize = embedding
         options.batch = batch
-        options.steps = steps
+        options.sequenceLength = steps
         options.threads = threads
         // The same model as the PyTorch peer (../shared/peers), which has no dropout; the
         // training default (0.2) would add its masks' work and memory to one side only.

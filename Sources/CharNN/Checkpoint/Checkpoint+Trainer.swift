@@ -22,7 +22,7 @@ extension Trainer {
             average = WeightAverage(decay: decay, startingAt: model.parameters)
             model.parameters = raw
         }
-        let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.steps)
+        let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.sequenceLength)
         try self.init(data: data, streams: streams, model: model, optimizer: optimizer, state: saved, carried: carried,
                       average: average)
     }

@@ -48,12 +48,12 @@ public struct RunDirectory: Sendable {
         var isDirectory: ObjCBool = false
         let existed = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if existed, !isDirectory.boolValue {
-            throw RunError.unusableDirectory("--out: \(path) exists and is not a directory")
+            throw RunError.unusableDirectory("\(path) exists and is not a directory")
         }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw RunError.unusableDirectory("--out: cannot create \(path): \(error.localizedDescription)")
+            throw RunError.unusableDirectory("cannot create \(path): \(error.localizedDescription)")
         }
         let lock = try RunLock.acquire(directory: path)
         do {

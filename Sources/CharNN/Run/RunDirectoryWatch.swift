@@ -54,7 +54,7 @@ final class RunDirectoryWatch {
         do {
             try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         } catch {
-            throw RunError.unusableDirectory("--out: \(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
+            throw RunError.unusableDirectory("\(directory.path) was deleted during training and cannot be recreated: \(error.localizedDescription)")
         }
         if lock != nil {
             lock?.release()
@@ -67,7 +67,7 @@ final class RunDirectoryWatch {
         }
         // Still there after the write: the deletion is over.
         guard FileManager.default.fileExists(atPath: directory.latest) else {
-            throw RunError.unusableDirectory("--out: \(directory.path) keeps being deleted; cannot save into it")
+            throw RunError.unusableDirectory("\(directory.path) keeps being deleted; cannot save into it")
         }
     }
 

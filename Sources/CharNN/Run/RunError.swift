@@ -1,7 +1,9 @@
 /// Why a training run cannot use its run directory or save into it; every description is one
-/// line naming the path and what to do.
+/// line naming the path and what to do. Like ``TrainingError``, ``describe(naming:)`` lets a
+/// front end name the settings its own way: `directory` (the run directory), `resume` and `force`
+/// (``RunDirectory/OpenMode``).
 public enum RunError: Error, Equatable, CustomStringConvertible {
-    /// The run directory (`--out`) cannot be created, locked or written; the message says why.
+    /// The run directory cannot be created, locked or written; the message says why.
     case unusableDirectory(String)
     case runDirectoryExists(String)
     case noCheckpointToResume(String)
@@ -13,20 +15,23 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     /// recreated directory at `step`.
     case runDirectoryVanished(path: String, step: Int)
 
-    public var description: String {
+    public var description: String { describe(naming: { $0 }) }
+
+    /// The one-line message, with each setting named by `name(setting)`.
+    public func describe(naming name: (String) -> String) -> String {
         switch self {
-        case .unusableDirectory(let what): return what
+        case .unusableDirectory(let what): return "\(name("directory")): \(what)"
         case .runDirectoryExists(let path):
-            return "\(path) already holds a run; pass --resume to continue it or --force to start afresh"
-        case .noCheckpointToResume(let path): return "--resume: no checkpoint to resume in \(path)"
+            return "\(path) already holds a run; pass \(name("resume")) to continue it or \(name("force")) to start afresh"
+        case .noCheckpointToResume(let path): return "\(name("resume")): no checkpoint to resume in \(path)"
         case .runInUse(let path, let pid):
             let holder = pid.map { "charnn process \($0)" } ?? "another charnn process"
-            return "\(path) is in use by \(holder) (lock file \(path)/\(RunLock.fileName)); wait for it to finish, or stop it, or use another --out"
+            return "\(path) is in use by \(holder) (lock file \(path)/\(RunLock.fileName)); wait for it to finish, or stop it, or use another \(name("directory"))"
         case .saveFailed(let error, let kept):
             let previous = kept.map { "the previous checkpoint (step \($0)) is intact" } ?? "no earlier checkpoint of this run exists"
-            return "\(error.description); \(previous). Free some space, then continue with --resume"
+            return "\(error.description); \(previous). Free some space, then continue with \(name("resume"))"
         case .runDirectoryVanished(let path, let step):
-            return "\(path) was deleted during training; recreated it and saved step \(step) to latest.safetensors (earlier log records and best.safetensors are lost). Continue with --resume"
+            return "\(path) was deleted during training; recreated it and saved step \(step) to latest.safetensors (earlier log records and best.safetensors are lost). Continue with \(name("resume"))"
         }
     }
 }

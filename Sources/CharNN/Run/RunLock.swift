@@ -45,13 +45,13 @@ package final class RunLock {
                 mkdir(directory, 0o755)
                 continue
             }
-            guard fd >= 0 else { throw .unusableDirectory("--out: cannot create the lock file \(path): \(systemError())") }
+            guard fd >= 0 else { throw .unusableDirectory("cannot create the lock file \(path): \(systemError())") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 let code = errno
                 let holder = readPID(fd)
                 close(fd)
                 if code == EWOULDBLOCK { throw .runInUse(path: directory, pid: holder) }
-                throw .unusableDirectory("--out: cannot lock \(path): \(String(cString: strerror(code)))")
+                throw .unusableDirectory("cannot lock \(path): \(String(cString: strerror(code)))")
             }
             // The holder we waited on may have unlinked the file as it released it; then we hold a
             // lock on an orphan and a third process could lock a new file at the path. Retry.

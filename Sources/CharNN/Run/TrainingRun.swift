@@ -104,13 +104,13 @@ public final class TrainingRun {
             let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
             let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
                                     validationFraction: saved.options.validationFraction, fileName: fileName)
-            try checkUsable(data, batch: saved.options.batch, steps: saved.options.steps, path: label)
+            try checkUsable(data, batch: saved.options.batch, steps: saved.options.sequenceLength, path: label)
             return (data, checkpoint, encoding.replacedSequences)
         }
         let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
         let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
                                 validationFraction: options.validationFraction, fileName: fileName)
-        try checkUsable(data, batch: options.batch, steps: options.steps, path: label)
+        try checkUsable(data, batch: options.batch, steps: options.sequenceLength, path: label)
         return (data, nil, corpus.replacedSequences)
     }
 
@@ -125,7 +125,7 @@ public final class TrainingRun {
         // BatchStreams' own condition: B streams of at least T + 1 symbols.
         let n = data.train.count
         if n == 0 || (n - 1) / batch < steps {
-            throw .unusableCorpus(path: path, problem: TrainingError.corpusTooSmall(symbols: n, batch: batch, steps: steps).description)
+            throw .corpusTooSmall(symbols: n, batch: batch, sequenceLength: steps, path: path)
         }
     }
 

@@ -17,18 +17,18 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
-    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:precision:streams:)``; `precision` is
-    /// the number format of the weights (see ``SamplingPrecision``).
+    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:precision:streams:)``; `precision` (by default
+    /// ``SamplingPrecision/samplingDefault``) is the number format of the weights.
     ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
-    ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(_:)`` for bad options.
+    ///   never saw and `skipUnknown` is false; ``SamplingError/invalidOption(field:problem:)`` for bad options.
     public init(model: CharModel, tokenizer: Tokenizer, options: SamplingOptions = SamplingOptions(),
                 prime: String = "", skipUnknown: Bool = false, seed: UInt64, streams: Int = 1,
-                threads: Int? = nil, precision: SamplingPrecision = .float32) throws {
+                threads: Int? = nil, precision: SamplingPrecision = .samplingDefault) throws {
         guard tokenizer.vocabulary.count == model.config.vocabularySize else {
             throw ModelError.shapeMismatch("the tokenizer's vocabulary does not match the model")
         }
-        guard streams >= 1 else { throw SamplingError.invalidOption("--count must be at least 1, got \(streams)") }
+        guard streams >= 1 else { throw SamplingError.invalidOption(field: "streams", problem: "must be at least 1, got \(streams)") }
         self.tokenizer = tokenizer
         self.streams = streams
         picker = try SymbolPicker(options: options, vocabularySize: model.config.vocabularySize)

@@ -18,29 +18,35 @@ public struct SamplingOptions: Sendable, Equatable {
         self.argmax = argmax
     }
 
-    /// Rejects values no sampler can use, naming the option.
+    /// Rejects values no sampler can use, naming the field.
     public func validate() throws(SamplingError) {
         guard temperature.isFinite && temperature > 0 else {
-            throw .invalidOption("--temperature must be a finite number above 0, got \(temperature)")
+            throw .invalidOption(field: "temperature", problem: "must be a finite number above 0, got \(temperature)")
         }
-        if let topK, topK < 1 { throw .invalidOption("--top-k must be at least 1, got \(topK)") }
-        if let topP, !(topP > 0 && topP <= 1) { throw .invalidOption("--top-p must be in (0, 1], got \(topP)") }
+        if let topK, topK < 1 { throw .invalidOption(field: "topK", problem: "must be at least 1, got \(topK)") }
+        if let topP, !(topP > 0 && topP <= 1) { throw .invalidOption(field: "topP", problem: "must be in (0, 1], got \(topP)") }
     }
 }
 
-/// Why sampling or scoring cannot proceed; each description is one line.
+/// Why sampling or scoring cannot proceed; each description is one line. Fields are named by
+/// their property names (``SamplingOptions``' `temperature`, `topK`, `topP`; ``Sampler``'s
+/// `streams` and `skipUnknown`); ``describe(naming:)`` lets a front end use its own names.
 public enum SamplingError: Error, Equatable, CustomStringConvertible {
-    case invalidOption(String)
+    /// `field` is out of range; `problem` says how.
+    case invalidOption(field: String, problem: String)
     case unknownPrimeSymbols([String])
     case noCheckpoint(String)
 
-    public var description: String {
+    public var description: String { describe(naming: { $0 }) }
+
+    /// The one-line message, with each field named by `name(field)`.
+    public func describe(naming name: (String) -> String) -> String {
         switch self {
-        case .invalidOption(let what): return what
+        case .invalidOption(let field, let problem): return "\(name(field)) \(problem)"
         case .unknownPrimeSymbols(let symbols):
             let shown = symbols.prefix(10).map { SymbolEscaping.quoted($0) }.joined(separator: ", ")
             let more = symbols.count > 10 ? " and \(symbols.count - 10) more" : ""
-            return "the prime text has \(symbols.count) symbol(s) the model never saw: \(shown)\(more); pass --skip-unknown to leave them out"
+            return "the prime text has \(symbols.count) symbol(s) the model never saw: \(shown)\(more); pass \(name("skipUnknown")) to leave them out"
         case .noCheckpoint(let what): return what
         }
     }

@@ -11,6 +11,11 @@ public enum SamplingPrecision: String, CaseIterable, Sendable, Codable {
     case float32
     case bfloat16
 
+    /// What ``Sampler`` and `charnn sample` use unless told otherwise: bfloat16, which samples
+    /// 1.3–2.2× faster than float32 (2×128 to 3×512) and moved validation loss by 0.0001 nats
+    /// (docs/performance.md), far inside the 0.01 that would keep float32 the default.
+    public static let samplingDefault = SamplingPrecision.bfloat16
+
     /// The model as this precision computes it: for `bfloat16`, with every weight matrix the
     /// sampler reads in bf16 rounded to the nearest bf16 value (biases and the embedding kept).
     /// Scoring this model gives the loss that sampling in this precision would see.

@@ -25,13 +25,14 @@ public struct BatchStreams: Sendable {
         }
     }
 
-    /// Fails with ``TrainingError/corpusTooSmall(symbols:batch:steps:)`` when the tokens cannot fill
+    /// Fails with ``TrainingError/corpusTooSmall(symbols:batch:sequenceLength:)`` when the tokens cannot fill
     /// one batch of B streams of T + 1 symbols.
     public init(tokens: TokenSequence, batch: Int, steps: Int) throws(TrainingError) {
-        guard batch >= 1, steps >= 1 else { throw .invalidOption("--batch and --seq must be at least 1") }
+        guard batch >= 1 else { throw .invalidOption(field: "batch", problem: "must be at least 1, got \(batch)") }
+        guard steps >= 1 else { throw .invalidOption(field: "sequenceLength", problem: "must be at least 1, got \(steps)") }
         let length = tokens.count > 0 ? (tokens.count - 1) / batch : 0
         guard length >= steps else {
-            throw .corpusTooSmall(symbols: tokens.count, batch: batch, steps: steps)
+            throw .corpusTooSmall(symbols: tokens.count, batch: batch, sequenceLength: steps)
         }
         self.batch = batch
         self.steps = steps

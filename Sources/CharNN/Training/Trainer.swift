@@ -23,7 +23,7 @@ public final class Trainer {
     public convenience init(data: TrainingData, options: TrainingOptions) throws {
         try options.validate()
         let config = options.modelConfig(vocabularySize: data.tokenizer.vocabulary.count)
-        let streams = try BatchStreams(tokens: data.train, batch: options.batch, steps: options.steps)
+        let streams = try BatchStreams(tokens: data.train, batch: options.batch, steps: options.sequenceLength)
         let model = try CharModel(config: config, seed: options.seed)
         let plan = LearningRatePlan(
             base: options.learningRate, schedule: options.schedule, warmupSteps: options.warmupSteps,

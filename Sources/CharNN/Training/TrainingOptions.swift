@@ -11,7 +11,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     // The batches.
     public var batch = 32
-    public var steps = 64
+    /// Symbols per stream in one batch: the steps truncated backpropagation runs through (`--seq`).
+    public var sequenceLength = 64
 
     // The optimizer.
     public var learningRate = 2e-3
@@ -48,7 +49,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// rounded up to a multiple of 50 for tidy logs.
     public func automaticEvalEvery(validationSymbols: Int) -> Int {
         let costRatio = 10.0 / 3.0
-        let steps = Int((Double(validationSymbols) * costRatio / Double(batch * self.steps)).rounded(.up))
+        let steps = Int((Double(validationSymbols) * costRatio / Double(batch * sequenceLength)).rounded(.up))
         return max(250, (steps + 49) / 50 * 50)
     }
 
@@ -58,54 +59,56 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
                     layers: layers, dropout: dropout)
     }
 
-    /// Rejects values no run can use, naming the option.
+    /// Rejects values no run can use, naming the field (``TrainingError/invalidOption(field:problem:)``).
     public func validate() throws(TrainingError) {
-        func positive(_ value: Int, _ option: String) throws(TrainingError) {
-            guard value >= 1 else { throw .invalidOption("\(option) must be at least 1, got \(value)") }
+        func positive(_ value: Int, _ field: String) throws(TrainingError) {
+            guard value >= 1 else { throw .invalidOption(field: field, problem: "must be at least 1, got \(value)") }
         }
-        try positive(layers, "--layers")
-        try positive(hiddenSize, "--hidden")
-        try positive(embeddingSize, "--embedding")
-        try positive(batch, "--batch")
-        try positive(steps, "--seq")
-        if let evalEvery { try positive(evalEvery, "--eval-every") }
-        try positive(saveEvery, "--save-every")
-        guard (1...256).contains(threads) else { throw .invalidOption("--threads must be between 1 and 256, got \(threads)") }
+        try positive(layers, "layers")
+        try positive(hiddenSize, "hiddenSize")
+        try positive(embeddingSize, "embeddingSize")
+        try positive(batch, "batch")
+        try positive(sequenceLength, "sequenceLength")
+        if let evalEvery { try positive(evalEvery, "evalEvery") }
+        try positive(saveEvery, "saveEvery")
+        guard (1...256).contains(threads) else { throw .invalidOption(field: "threads", problem: "must be between 1 and 256, got \(threads)") }
         if let epochs {
             // Epochs are multiplied by the steps per epoch; a bound keeps that product in range.
-            guard (1...1_000_000).contains(epochs) else { throw .invalidOption("--epochs must be between 1 and 1000000, got \(epochs)") }
+            guard (1...1_000_000).contains(epochs) else { throw .invalidOption(field: "epochs", problem: "must be between 1 and 1000000, got \(epochs)") }
         }
-        if let maxSteps { try positive(maxSteps, "--steps") }
-        guard dropout >= 0 && dropout < 1 else { throw .invalidOption("--dropout must be in [0, 1), got \(dropout)") }
+        if let maxSteps { try positive(maxSteps, "maxSteps") }
+        guard dropout >= 0 && dropout < 1 else { throw .invalidOption(field: "dropout", problem: "must be in [0, 1), got \(dropout)") }
         guard learningRate.isFinite && learningRate > 0 && learningRate <= 10 else {
-            throw .invalidOption("--lr must be a positive number no larger than 10, got \(learningRate)")
+            throw .invalidOption(field: "learningRate", problem: "must be a positive number no larger than 10, got \(learningRate)")
         }
-        guard warmupSteps >= 0 else { throw .invalidOption("--warmup-steps must be 0 or more, got \(warmupSteps)") }
+        guard warmupSteps >= 0 else { throw .invalidOption(field: "warmupSteps", problem: "must be 0 or more, got \(warmupSteps)") }
         if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
-            throw .invalidOption("--average-decay must be between 0 and 1 (for example 0.999), got \(averageDecay)")
+            throw .invalidOption(field: "averageDecay", problem: "must be between 0 and 1 (for example 0.999), got \(averageDecay)")
         }
-        guard clip.isFinite && clip > 0 else { throw .invalidOption("--clip must be a positive number, got \(clip)") }
+        guard clip.isFinite && clip > 0 else { throw .invalidOption(field: "clip", problem: "must be a positive number, got \(clip)") }
         guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
-            throw .invalidOption("--val-frac must be in [0, 0.5], got \(validationFraction)")
+            throw .invalidOption(field: "validationFraction", problem: "must be in [0, 0.5], got \(validationFraction)")
         }
         if let time = timeBudgetSeconds, !(time.isFinite && time > 0) {
-            throw .invalidOption("--time must be a positive duration")
+            throw .invalidOption(field: "timeBudgetSeconds", problem: "must be a positive duration")
         }
         // Guard against sizes whose buffers could not be allocated on any machine.
-        guard hiddenSize <= 16_384 else { throw .invalidOption("--hidden must be at most 16384, got \(hiddenSize)") }
-        guard embeddingSize <= 16_384 else { throw .invalidOption("--embedding must be at most 16384, got \(embeddingSize)") }
-        guard layers <= 64 else { throw .invalidOption("--layers must be at most 64, got \(layers)") }
-        let activations = Double(batch) * Double(steps) * Double(hiddenSize) * Double(layers) * 9
+        guard hiddenSize <= 16_384 else { throw .invalidOption(field: "hiddenSize", problem: "must be at most 16384, got \(hiddenSize)") }
+        guard embeddingSize <= 16_384 else { throw .invalidOption(field: "embeddingSize", problem: "must be at most 16384, got \(embeddingSize)") }
+        guard layers <= 64 else { throw .invalidOption(field: "layers", problem: "must be at most 64, got \(layers)") }
+        let activations = Double(batch) * Double(sequenceLength) * Double(hiddenSize) * Double(layers) * 9
         guard activations < 4e9 else {
-            throw .invalidOption("--batch \(batch) --seq \(steps) --hidden \(hiddenSize) --layers \(layers) need more memory than any machine has; choose smaller sizes")
+            throw .modelTooLarge(batch: batch, sequenceLength: sequenceLength, hiddenSize: hiddenSize, layers: layers)
         }
     }
 }
 
 extension TrainingOptions {
     private enum CodingKeys: String, CodingKey {
-        case layers, hiddenSize, embeddingSize, dropout, batch, steps, learningRate, schedule, warmupSteps, clip,
+        case layers, hiddenSize, embeddingSize, dropout, batch, sequenceLength, learningRate, schedule, warmupSteps, clip,
              averageDecay, epochs, maxSteps, timeBudgetSeconds, validationFraction, evalEvery, saveEvery, seed, threads
+        /// The sequence length's name before 0.2.0.
+        case steps
     }
 
     /// Reads options as a checkpoint stores them. The model's shape (layers, sizes, dropout) is
@@ -119,7 +122,7 @@ extension TrainingOptions {
         embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize) ?? embeddingSize
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
         batch = try c.decode(Int.self, forKey: .batch)
-        steps = try c.decode(Int.self, forKey: .steps)
+        sequenceLength = try c.decodeIfPresent(Int.self, forKey: .sequenceLength) ?? c.decode(Int.self, forKey: .steps)
         learningRate = try c.decode(Double.self, forKey: .learningRate)
         schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
         warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
@@ -139,7 +142,7 @@ extension TrainingOptions {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(batch, forKey: .batch)
-        try c.encode(steps, forKey: .steps)
+        try c.encode(sequenceLength, forKey: .sequenceLength)
         try c.encode(learningRate, forKey: .learningRate)
         try c.encode(schedule, forKey: .schedule)
         try c.encode(warmupSteps, forKey: .warmupSteps)

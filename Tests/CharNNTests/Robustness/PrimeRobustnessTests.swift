@@ -36,7 +36,7 @@ struct PrimeRobustnessTests {
     func longPrime() throws {
         let checkpoint = try Self.checkpoint()
         let loaded = try Checkpoint.load(from: checkpoint)
-        let context = try #require(loaded.training?.options.steps)
+        let context = try #require(loaded.training?.options.sequenceLength)
         let prime = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)  // 9000 symbols vs --seq 8
         #expect(prime.count > 1000 * context)
         let result = try CharNNBinary.run(["sample", "--checkpoint", checkpoint, "--prime", prime, "--seed", "3", "--length", "20"])
