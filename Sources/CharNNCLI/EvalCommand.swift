@@ -18,9 +18,10 @@ struct EvalCommand: ParsableCommand {
             of PyTorch's nn.LSTM run over the whole text as one sequence. The text is read in chunks \
             of --seq steps with the state carried, so memory stays flat whatever the file's size.
 
-            --parallel N trades exactness for speed on long files: it cuts the text into N segments \
-            scored side by side, each starting from a zero state --warmup symbols before its first \
-            prediction, so the loss is slightly higher than the one-pass loss.
+            --parallel N trades exactness for speed on long files: it cuts the text (each 4 MiB piece \
+            of the file) into N segments scored side by side, each starting from a zero state \
+            --warmup symbols before its first prediction, so the loss is slightly higher than the \
+            one-pass loss. The output names the mode it measured.
             """
     )
 
@@ -34,9 +35,9 @@ struct EvalCommand: ParsableCommand {
     var parallel: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("With --parallel: symbols each segment reads unscored before its first prediction, from a zero state (default: 256).", valueName: "n"))
     var warmup: Int?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per forward pass of each stream (default: 256).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per forward pass of each stream.", valueName: "n"))
     var seq = 256
-    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads for the one-pass recurrence, 1 or 2 (default: 1); the loss does not depend on it.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads for the one-pass recurrence, 1 or 2; the loss does not depend on it.", valueName: "n"))
     var threads = 1
     @Flag(help: "Print one JSON object instead of text.")
     var json = false

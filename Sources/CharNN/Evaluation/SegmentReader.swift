@@ -92,7 +92,8 @@ final class SegmentReader {
         var total = 0.0, offset = 0
         while offset < length {
             let steps = min(workspace.steps, length - offset)
-            if inputs.count != B * steps {
+            // The warm-up may have resized the single workspace's inputs alone.
+            if inputs.count != B * steps || targets.count != B * steps {
                 inputs = [Int32](repeating: 0, count: B * steps)
                 targets = inputs
             }
