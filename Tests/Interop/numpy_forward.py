@@ -82,6 +82,8 @@ def main():
     path, args = sys.argv[1], sys.argv[2:]
     if args and args[0] == "--loss":
         tokens = [int(t) for t in args[1:]]
+        if len(tokens) < 2:
+            sys.exit("numpy_forward.py --loss: need at least two token ids (the first is context only)")
         json.dump({"nats_per_symbol": one_pass_loss(path, tokens), "predictions": len(tokens) - 1}, sys.stdout)
         return
     tokens = [int(t) for t in args]

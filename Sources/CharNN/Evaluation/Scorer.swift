@@ -53,7 +53,8 @@ public struct Scorer {
     public var mode: ScoringMode
     /// Symbols per forward pass of each stream.
     public var steps: Int
-    /// Cores for ``ScoringMode/onePass``'s per-step recurrence (1 or 2); the loss does not depend on it.
+    /// Cores for ``ScoringMode/onePass``'s per-step recurrence (1 or 2), used where the packed
+    /// recurrent kernel runs (AVX-512); the loss does not depend on it.
     public var threads = 1
 
     public init(model: CharModel, tokenizer: Tokenizer, mode: ScoringMode = .onePass, steps: Int = 256) throws(ModelError) {
