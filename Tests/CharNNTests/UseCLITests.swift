@@ -45,7 +45,7 @@ struct UseCLITests {
         let checkpoint = try Checkpoint.load(from: try Self.handCheckedCheckpoint(in: dir))
         let text = String(repeating: "ab\naab\n", count: 3000) + "ba"
         try text.write(toFile: dir + "/big.txt", atomically: true, encoding: .utf8)
-        let scorer = try Scorer(model: checkpoint.model, tokenizer: checkpoint.tokenizer, streams: 3, steps: 7)
+        let scorer = try Scorer(model: checkpoint.model, tokenizer: checkpoint.tokenizer, steps: 7)
         let whole = try scorer.score(text)
         let chunked = try scorer.scoreFile(atPath: dir + "/big.txt", chunkBytes: 1000)
         #expect(chunked.symbols == whole.symbols && chunked.unknown == whole.unknown)

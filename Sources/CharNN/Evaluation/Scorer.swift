@@ -23,35 +23,63 @@ public struct ScoreResult: Sendable, Equatable, Codable {
     public var perplexity: Double { exp(natsPerSymbol) }
 }
 
-/// Scores text under a model: strings in memory, or files of any size streamed in chunks.
+/// How ``Scorer`` reads a text.
+public enum ScoringMode: Sendable, Equatable {
+    /// The text read once from its start with the state carried (a zero state before the first
+    /// symbol): each symbol is predicted from all before it, the first is context only. The loss
+    /// PyTorch's `nn.LSTM` gives when run over the whole text as one sequence.
+    case onePass
+    /// An approximation, faster on long texts: each piece of the file (``Scorer/scoreFile(atPath:chunkBytes:)``'s
+    /// chunk) is cut into `streams` segments scored side by side, each from a zero state `warmup`
+    /// symbols before its first prediction (those symbols are read, not scored).
+    case parallel(streams: Int, warmup: Int)
+
+    /// What the number measures, for reports.
+    public var summary: String {
+        switch self {
+        case .onePass:
+            return "one pass over the text, state carried from its first symbol"
+        case .parallel(let streams, let warmup):
+            let start = warmup == 0 ? "from a zero state" : "after \(warmup) warm-up symbols"
+            return "approximation: \(streams) segments side by side, each starting \(start)"
+        }
+    }
+}
+
+/// Scores text under a model: strings in memory, or files of any size streamed in pieces.
 public struct Scorer {
     public let model: CharModel
     public let tokenizer: Tokenizer
-    /// Parallel streams per chunk (the evaluation batch).
-    public var streams: Int
+    public var mode: ScoringMode
     /// Symbols per forward pass of each stream.
     public var steps: Int
+    /// Cores for ``ScoringMode/onePass``'s per-step recurrence (1 or 2), used where the packed
+    /// recurrent kernel runs (AVX-512); the loss does not depend on it.
+    public var threads = 1
 
-    public init(model: CharModel, tokenizer: Tokenizer, streams: Int = 16, steps: Int = 128) throws(ModelError) {
+    public init(model: CharModel, tokenizer: Tokenizer, mode: ScoringMode = .onePass, steps: Int = 256) throws(ModelError) {
         guard tokenizer.vocabulary.count == model.config.vocabularySize else {
             throw .shapeMismatch("the tokenizer's vocabulary does not match the model")
         }
         self.model = model
         self.tokenizer = tokenizer
-        self.streams = max(1, streams)
+        self.mode = mode
         self.steps = max(1, steps)
     }
 
-    /// The log-likelihood of `text`: each symbol predicted from all before it (the first is context).
+    /// The log-likelihood of `text` read as ``mode`` says (by default each symbol predicted from all
+    /// before it; the first is context, so n symbols give n − 1 predictions).
     public func score(_ text: String) throws -> ScoreResult {
-        try score(encoding: try encode(Array(text.utf8), file: nil))
+        let encoding = try encode(Array(text.utf8), file: nil)
+        let reader = try makeReader()
+        try reader.read(Array(encoding.tokens))
+        return try reader.finish(unknown: encoding.unknownCount)
     }
 
-    /// Scores the file at `path` in chunks of about `chunkBytes`, so memory stays flat whatever the
-    /// file's size. Chunks are cut where text can be cut safely (after a newline, or between two
-    /// ASCII characters), and each chunk starts from the previous chunk's last symbol, so every
-    /// symbol but the file's first is predicted. Within a chunk, ``streams`` segments run side by
-    /// side, each starting from a zero state.
+    /// Scores the file at `path` read in chunks of about `chunkBytes`, so memory stays flat whatever
+    /// the file's size. Chunks are cut where text can be cut safely (after a newline, or between two
+    /// ASCII characters). In ``ScoringMode/onePass`` the chunks are one stream, so the result is
+    /// the same for any `chunkBytes` and equals ``score(_:)`` of the whole text.
     ///
     /// The path `-` reads standard input, named "standard input" in errors.
     public func scoreFile(atPath filePath: String, chunkBytes: Int = 4 << 20) throws -> ScoreResult {
@@ -62,9 +90,9 @@ public struct Scorer {
             throw TextError.unreadable(path: path, reason: "cannot open")
         }
         defer { if !isStandardInput { try? handle.close() } }
-        var result = ScoreResult()
+        let reader = try makeReader()
+        var unknown = 0
         var pending: [UInt8] = []
-        var previous: Int32?
         var offset = 0, lines = 0, first = true
         while true {
             let block = handle.readData(ofLength: chunkBytes)
@@ -87,17 +115,11 @@ public struct Scorer {
             }
             offset += piece.count
             lines += piece.lazy.filter { $0 == 0x0A }.count
-            var ids = Array(encoding.tokens)
-            if let previous { ids.insert(previous, at: 0) }
-            previous = ids.last ?? previous
-            let part = try score(encoding: Encoding(tokens: TokenSequence(ids.map(Int.init), vocabularySize: tokenizer.vocabulary.count),
-                                                    unknownSymbols: [], unknownCount: encoding.unknownCount, replacedSequences: 0))
-            result.symbols += part.symbols
-            result.unknown += part.unknown
-            result.totalNats += part.totalNats
+            unknown += encoding.unknownCount
+            try reader.read(Array(encoding.tokens))
             if atEnd { break }
         }
-        return result
+        return try reader.finish(unknown: unknown)
     }
 
     private func encode(_ bytes: [UInt8], file: String?) throws(TextError) -> Encoding {
@@ -105,11 +127,36 @@ public struct Scorer {
         try tokenizer.encode(bytes, file: file, dropByteOrderMark: false, dropUnknown: tokenizer.vocabulary.unknownID == nil)
     }
 
-    private func score(encoding: Encoding) throws -> ScoreResult {
-        let evaluator = Evaluator(tokens: encoding.tokens, batch: streams, steps: steps)
-        let mean = try evaluator.meanLoss(of: model)
-        let n = evaluator.predictionCount
-        return ScoreResult(symbols: n, unknown: encoding.unknownCount, totalNats: (mean ?? 0) * Double(n))
+    private func makeReader() throws(ModelError) -> Reader {
+        switch mode {
+        case .onePass:
+            return .onePass(try OnePassReader(model: model, steps: steps, threads: threads))
+        case .parallel(let streams, let warmup):
+            return .segments(try SegmentReader(model: model, streams: streams, warmup: warmup, steps: steps))
+        }
+    }
+
+    /// The reader of the chosen mode, behind one interface.
+    private enum Reader {
+        case onePass(OnePassReader)
+        case segments(SegmentReader)
+
+        func read(_ ids: [Int32]) throws(ModelError) {
+            switch self {
+            case .onePass(let reader): try reader.read(ids)
+            case .segments(let reader): try reader.read(ids)
+            }
+        }
+
+        func finish(unknown: Int) throws(ModelError) -> ScoreResult {
+            switch self {
+            case .onePass(let reader):
+                try reader.finish()
+                return ScoreResult(symbols: reader.predictions, unknown: unknown, totalNats: reader.totalNats)
+            case .segments(let reader):
+                return ScoreResult(symbols: reader.predictions, unknown: unknown, totalNats: reader.totalNats)
+            }
+        }
     }
 
     /// Where `bytes` may be cut without changing normalization or symbol boundaries: just after

@@ -58,6 +58,9 @@ func lstmForward(
         if let packed {
             PackedGEMM.multiplyAdd(m: B, n: G, k: H, act.hidden + t * B * H, packed: packed.buffer, into: gates,
                                    threads: packed.threads)
+        } else if B == 1 {
+            // One stream (charnn eval's one pass): OpenBLAS's sgemm would repack W_hh every step.
+            BLAS.gemv(rows: G, cols: H, w.weightHH, act.hidden + t * H, into: gates, beta: 1)
         } else {
             BLAS.gemm(m: B, n: G, k: H, act.hidden + t * B * H, w.weightHH, transposeB: true, into: gates, beta: 1)
         }
