@@ -43,11 +43,7 @@ struct BenchCommand: ParsableCommand {
             let benchmark = TrainingBenchmark(layers: layers, hidden: hidden, embedding: embedding, batch: batch, steps: seq,
                                               threads: threads, warmupIterations: warmup, iterations: iters,
                                               sampleSymbols: sampleSymbols)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            for result in try benchmark.run(on: data) {
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
-            }
+            for result in try benchmark.run(on: data) { try JSONOutput.print(result) }
         }
     }
 }

@@ -96,6 +96,16 @@ struct CLIConsistencyTests {
         #expect(trained.stderr.contains("Done (reached the step budget)"), "progress belongs on stderr with --json")
         let sample = try #require(try JSONSerialization.jsonObject(with: Data(results[5].2!.stdout.utf8)) as? [String: Any])
         #expect((sample["samples"] as? [String])?.count == 2 && sample["top_k"] as? Int == 3 && sample["seed"] is Int)
+        // bench always prints JSON: one line for training, one per sampling precision.
+        let bench = try CharNNBinary.run(["bench", corpus, "--layers", "1", "--hidden", "8", "--embedding", "4", "--batch", "2",
+                                          "--seq", "4", "--iters", "1", "--warmup", "0", "--sample-symbols", "10", "--threads", "1"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let benchLines = bench.stdout.split(separator: "\n")
+        #expect(benchLines.count >= 2, "\(bench.stdout)")
+        for line in benchLines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "bench: \(line)")
+            #expect(Self.nonSnakeKeys(object).isEmpty && object["chars_per_s"] is Double && object["phase"] is String, "bench: \(line)")
+        }
     }
 
     /// The damaged checkpoints of CheckpointCLIRobustnessTests, a missing one, and a directory,
