@@ -193,6 +193,24 @@ import CKernels
         }
     }
 
+    /// Sets every stream's state to the one stream of `state` ([layers, 1, H]), as a prime read by
+    /// the batched forward pass leaves it; the next ``step(_:)`` continues from there.
+    public func load(broadcasting state: RecurrentState) {
+        precondition(state.layers == config.layers && state.batch == 1 && state.hidden == config.hiddenSize)
+        let H = config.hiddenSize
+        state.h.withUnsafeBufferPointer { h in
+            state.c.withUnsafeBufferPointer { c in
+                for k in 0..<config.layers {
+                    let I = Self.fusedInputSize(config, layer: k), W = I + H
+                    for n in 0..<streams {
+                        (inputs[k] + n * W + I).update(from: h.baseAddress! + k * H, count: H)
+                        (cells[k] + n * H).update(from: c.baseAddress! + k * H, count: H)
+                    }
+                }
+            }
+        }
+    }
+
     /// Feeds one token per stream (tokens: [N]) and leaves the next-symbol logits in ``logits``.
     public func step(_ tokens: UnsafeBufferPointer<Int32>) {
         precondition(tokens.count == streams)

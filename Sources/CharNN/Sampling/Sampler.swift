@@ -44,7 +44,28 @@ public final class Sampler: Sequence, IteratorProtocol {
         if primeTokens.isEmpty { primeTokens = [Int32(tokenizer.vocabulary.id(of: "\n") ?? 0)] }
         tokens = [Int32](repeating: 0, count: streams)
         symbolTexts = (0..<tokenizer.vocabulary.count).map { tokenizer.decode(CollectionOfOne($0)) }
-        for token in primeTokens { feed(token) }
+        // A prime is known in advance, so all but its last symbol go through the model in one
+        // batched forward pass (B = 1, chunks of T) with the training kernels, which read each
+        // weight once per chunk instead of once per symbol; the last symbol is stepped, to leave
+        // the next symbol's logits.
+        if primeTokens.count > 1 {
+            step.load(broadcasting: try Self.state(after: primeTokens.dropLast(), model: precision.applied(to: model)))
+        }
+        feed(primeTokens[primeTokens.count - 1])
+    }
+
+    /// The state of one stream after reading `tokens` from the zero state.
+    static func state(after tokens: ArraySlice<Int32>, model: CharModel, chunk: Int = 256) throws(ModelError) -> RecurrentState {
+        let config = model.config
+        var state = RecurrentState(layers: config.layers, batch: 1, hidden: config.hiddenSize)
+        let workspace = try ModelWorkspace(config: config, batch: 1, steps: Swift.min(chunk, tokens.count))
+        var start = tokens.startIndex
+        while start < tokens.endIndex {
+            let end = Swift.min(start + chunk, tokens.endIndex)
+            _ = try model.forward(tokens: Array(tokens[start..<end]), state: &state, workspace: workspace)
+            start = end
+        }
+        return state
     }
 
     private func feed(_ token: Int32) {
