@@ -17,7 +17,7 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
-    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:precision:streams:)``; `precision` (by default
+    /// `threads` (1 or 2) defaults to `InferenceStep.recommendedThreads(for:precision:streams:)`; `precision` (by default
     /// ``SamplingPrecision/samplingDefault``) is the number format of the weights.
     ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model
