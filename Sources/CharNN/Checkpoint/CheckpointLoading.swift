@@ -9,7 +9,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case notSafeTensors(path: String, reason: String)
     /// A valid safetensors file whose metadata does not name charnn's format.
     case notCharNN(path: String)
-    /// The file's format version is newer than ``Checkpoint/formatVersion`` (or not a valid version).
+    /// The file's format version is newer than ``Checkpoint/formatVersion`` (or below 1).
     case unsupportedVersion(path: String, version: String)
     /// The tensor bytes do not match their stored CRC-32C (`stored` and `computed` in hex): the file is damaged.
     case checksumMismatch(path: String, stored: String, computed: String)
