@@ -7,17 +7,22 @@ import Foundation
 /// bytes, and (from format version 2) a CRC-32C of the metadata itself. docs/checkpoint-format.md
 /// describes it field by field.
 public struct Checkpoint: Sendable {
+    /// The value of the `format` metadata key that marks a safetensors file as a charnn checkpoint.
     public static let formatName = "charnn.checkpoint"
     /// Version 2 added `metadata_crc32c`; version 3 stores the model's shape only in `model` (no
     /// longer also in the training options) and records `unicode_version`. Older files still load.
     public static let formatVersion = 3
 
+    /// The model: its config and weights (the weight average, when the run keeps one).
     public var model: CharModel
+    /// The tokenizer with the model's vocabulary: ids in the file mean these symbols.
     public var tokenizer: Tokenizer
     /// Adam's state; nil in a weights-only checkpoint.
     public var optimizer: AdamOptimizer?
     /// The run's state and its carried hidden state; nil in a weights-only checkpoint.
     public var training: TrainingState?
+    /// The hidden and cell state carried into the next batch, stored as `training.state_h` and
+    /// `training.state_c`; nil in a weights-only checkpoint.
     public var carriedState: RecurrentState?
     /// The raw weights training continues from, when the run averages its weights (then `model`
     /// holds the average); stored as `training.weights.<name>`.
@@ -27,6 +32,8 @@ public struct Checkpoint: Sendable {
     /// version 3. Text tokenized under another version may cut some symbols differently.
     public var unicodeVersion: String?
 
+    /// A checkpoint from its parts; with only a model and tokenizer, a weights-only one. `unicodeVersion`
+    /// defaults to this build's ``Tokenizer/unicodeVersion``.
     public init(model: CharModel, tokenizer: Tokenizer, optimizer: AdamOptimizer? = nil,
                 training: TrainingState? = nil, carriedState: RecurrentState? = nil, trainingWeights: ParameterSet? = nil,
                 unicodeVersion: String? = Tokenizer.unicodeVersion) {

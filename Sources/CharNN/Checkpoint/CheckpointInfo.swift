@@ -7,26 +7,41 @@ import Foundation
 /// What `charnn inspect` reports about a checkpoint file. Built even from a damaged file, as far
 /// as its header can be read, so the report can say exactly what is wrong.
 public struct CheckpointInfo: Sendable, Codable {
+    /// The file inspected.
     public var path: String
+    /// The file's size in bytes.
     public var fileBytes: Int
+    /// The `format_version` metadata, as stored (nil when absent or unreadable).
     public var formatVersion: String?
+    /// `"full"` for a checkpoint a run can resume from, `"weights"` for a weights-only one.
     public var contents: String?
+    /// The charnn version that wrote the file.
     public var charnnVersion: String?
+    /// The model's shape, when the checkpoint loads.
     public var config: ModelConfig?
+    /// The model's trainable parameters, when the checkpoint loads.
     public var parameterCount: Int?
+    /// The tokenizer's symbol unit (a ``SymbolUnit`` raw value, e.g. `grapheme`), when the checkpoint loads.
     public var unit: String?
+    /// The tokenizer's Unicode normalization (a ``Normalization`` raw value, e.g. `nfc`), when the checkpoint loads.
     public var normalization: String?
     /// The Unicode version the vocabulary was built under (format version 3 on).
     public var unicodeVersion: String?
+    /// Symbols in the vocabulary, when the checkpoint loads.
     public var vocabularySize: Int?
     /// The most frequent symbols, escaped for display.
     public var vocabularyPreview: [String]
+    /// Updates the run had applied, for a full checkpoint.
     public var step: Int?
+    /// Completed epochs, for a full checkpoint.
     public var epoch: Int?
+    /// The run's lowest validation loss in nats per symbol, for a full checkpoint that has one.
     public var bestValidationLoss: Double?
     /// The decay of the weight average the model tensors hold, when the run keeps one.
     public var averageDecay: Double?
+    /// The CRC-32C of the tensor bytes the file records, in hex.
     public var storedChecksum: String?
+    /// The CRC-32C of the tensor bytes as read, in hex (8 digits).
     public var computedChecksum: String?
     /// True when the stored and computed CRC-32C agree.
     public var checksumMatches: Bool

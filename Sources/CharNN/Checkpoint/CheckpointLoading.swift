@@ -3,15 +3,22 @@ import Synchronization
 
 /// Why a file is not a usable charnn checkpoint; each description is one line.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be read: missing, a directory, no permission, an I/O error.
     case unreadable(path: String, reason: String)
+    /// The bytes are not a valid safetensors file; `reason` says what is wrong with them.
     case notSafeTensors(path: String, reason: String)
+    /// A valid safetensors file whose metadata does not name charnn's format.
     case notCharNN(path: String)
+    /// The file's format version is newer than ``Checkpoint/formatVersion`` (or below 1).
     case unsupportedVersion(path: String, version: String)
+    /// The tensor bytes do not match their stored CRC-32C (`stored` and `computed` in hex): the file is damaged.
     case checksumMismatch(path: String, stored: String, computed: String)
     /// The header's metadata does not match its `metadata_crc32c` (format version 2 on).
     case metadataChecksumMismatch(path: String, stored: String, computed: String)
+    /// The file is a charnn checkpoint but its contents are missing, malformed or inconsistent; `reason` says which.
     case invalid(path: String, reason: String)
 
+    /// The one-line message, starting with the path.
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "\(path): cannot read checkpoint: \(reason)"

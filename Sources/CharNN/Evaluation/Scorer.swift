@@ -9,6 +9,7 @@ public struct ScoreResult: Sendable, Equatable, Codable {
     /// The summed negative log-likelihood in nats.
     public var totalNats: Double
 
+    /// A result from its counts; the defaults are the empty result.
     public init(symbols: Int = 0, unknown: Int = 0, totalNats: Double = 0) {
         self.symbols = symbols
         self.unknown = unknown
@@ -48,8 +49,11 @@ public enum ScoringMode: Sendable, Equatable {
 
 /// Scores text under a model: strings in memory, or files of any size streamed in pieces.
 public struct Scorer {
+    /// The model whose predictions are scored.
     public let model: CharModel
+    /// The model's tokenizer, which turns the text into ids.
     public let tokenizer: Tokenizer
+    /// How the text is read: one pass (the default) or segments side by side.
     public var mode: ScoringMode
     /// Symbols per forward pass of each stream.
     public var steps: Int
@@ -57,6 +61,8 @@ public struct Scorer {
     /// recurrent kernel runs (AVX-512); the loss does not depend on it.
     public var threads = 1
 
+    /// A scorer for `model`; `steps` below 1 counts as 1. Throws ``ModelError/shapeMismatch(_:)``
+    /// when the tokenizer's vocabulary is not the model's.
     public init(model: CharModel, tokenizer: Tokenizer, mode: ScoringMode = .onePass, steps: Int = 256) throws(ModelError) {
         guard tokenizer.vocabulary.count == model.config.vocabularySize else {
             throw .shapeMismatch("the tokenizer's vocabulary does not match the model")

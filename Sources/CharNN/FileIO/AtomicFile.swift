@@ -4,8 +4,11 @@
 
 /// Why a file could not be written; the description names the path and the system's reason.
 public struct FileWriteError: Error, Equatable, CustomStringConvertible {
+    /// The file that could not be written.
     public let path: String
+    /// What failed and the system's reason, e.g. "write failed: No space left on device".
     public let reason: String
+    /// The one-line message: the path, then the reason.
     public var description: String { "\(path): cannot write: \(reason)" }
 }
 

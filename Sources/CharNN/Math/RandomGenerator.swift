@@ -27,6 +27,8 @@ public struct RandomGenerator: RandomNumberGenerator, Codable, Sendable, Equatab
         (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
     }
 
+    /// Reads the state as a JSON array of four words; throws `DecodingError.dataCorrupted` unless it
+    /// is four words, not all zero.
     public init(from decoder: any Decoder) throws {
         let words = try decoder.singleValueContainer().decode([UInt64].self)
         guard let restored = RandomGenerator(state: words) else {
@@ -36,11 +38,13 @@ public struct RandomGenerator: RandomNumberGenerator, Codable, Sendable, Equatab
         self = restored
     }
 
+    /// Writes ``state`` as an array of four words.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(state)
     }
 
+    /// The next 64 random bits (xoshiro256** output), advancing the state.
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

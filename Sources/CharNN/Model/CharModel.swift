@@ -4,7 +4,9 @@
 /// for the batch, which holds the activations that ``backward(workspace:into:)`` consumes. Token
 /// arrays are time-major, [T, B]: element `t * B + b` is step t of stream b.
 public struct CharModel: Sendable, Equatable {
+    /// The model's shape.
     public let config: ModelConfig
+    /// Every weight and bias, in the layout of ``config``.
     public var parameters: ParameterSet
 
     /// A freshly initialized model (see ``ParameterSet/initialized(for:using:)``).

@@ -12,6 +12,7 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
     /// Probability of zeroing each LSTM output during training (0 turns dropout off).
     public var dropout: Float
 
+    /// A configuration from its fields; dropout defaults to 0. Nothing is checked until ``validate()``.
     public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float = 0) {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
@@ -43,10 +44,14 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
 
 /// Errors from building or running a model.
 public enum ModelError: Error, Equatable, CustomStringConvertible {
+    /// A ``ModelConfig`` field is out of range; the string names it and its value.
     case invalidConfig(String)
+    /// Weights, a state or a buffer do not have the shape the model needs; the string says which.
     case shapeMismatch(String)
+    /// A token id is negative or not below `vocabularySize`.
     case tokenOutOfRange(token: Int32, vocabularySize: Int)
 
+    /// The one-line message.
     public var description: String {
         switch self {
         case .invalidConfig(let what): "invalid model configuration: \(what)"

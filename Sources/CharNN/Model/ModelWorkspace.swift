@@ -5,6 +5,7 @@
 /// A workspace belongs to one thread at a time; it is a reference type because it is scratch
 /// memory, not a value anyone should copy.
 public final class ModelWorkspace {
+    /// The shape of the model the workspace was sized for.
     public let config: ModelConfig
     /// Number of parallel streams B.
     public let batch: Int
@@ -42,6 +43,9 @@ public final class ModelWorkspace {
     /// Set by backward, which overwrites the gates with their gradients.
     var activationsConsumed = false
 
+    /// Allocates the buffers for `batch` streams of up to `steps` symbols of a model shaped `config`.
+    /// Throws ``ModelError/invalidConfig(_:)`` for a bad config and ``ModelError/shapeMismatch(_:)``
+    /// when `batch` or `steps` is below 1.
     public init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
         try config.validate()
         guard batch >= 1, steps >= 1 else {

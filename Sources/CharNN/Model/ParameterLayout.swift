@@ -1,11 +1,18 @@
 /// What one parameter tensor is in the model, independent of how PyTorch names it.
 public enum ParameterRole: Sendable, Hashable {
+    /// The embedding table, [V, E] (`embedding.weight`).
     case embedding
+    /// LSTM layer `layer`'s input-to-gates weights, [4H, input size] (`lstm.weight_ih_l{layer}`).
     case weightIH(layer: Int)
+    /// LSTM layer `layer`'s hidden-to-gates weights, [4H, H] (`lstm.weight_hh_l{layer}`).
     case weightHH(layer: Int)
+    /// LSTM layer `layer`'s input-side gate bias, [4H] (`lstm.bias_ih_l{layer}`).
     case biasIH(layer: Int)
+    /// LSTM layer `layer`'s hidden-side gate bias, [4H] (`lstm.bias_hh_l{layer}`).
     case biasHH(layer: Int)
+    /// The output head's weights, [V, H] (`head.weight`).
     case headWeight
+    /// The output head's bias, [V] (`head.bias`).
     case headBias
 
     /// The PyTorch `state_dict` name of the tensor in this role, e.g. `lstm.weight_hh_l1`.
@@ -40,7 +47,9 @@ public struct ParameterTensor: Sendable, Equatable {
     public let offset: Int
     /// PyTorch `state_dict` name, e.g. `lstm.weight_hh_l1`.
     public var name: String { role.name }
+    /// Number of elements: the product of the shape.
     public var count: Int { shape.reduce(1, *) }
+    /// The tensor's elements in the flat buffer, `offset ..< offset + count`.
     public var range: Range<Int> { offset..<(offset + count) }
 }
 
@@ -54,12 +63,15 @@ public struct ParameterTensor: Sendable, Equatable {
 /// This is the one place the tensors' names, shapes and order are spelled: the model's passes, the
 /// sampler, the checkpoint reader and writer and the parameter count all read them from here.
 public struct ParameterLayout: Sendable, Equatable {
+    /// Every tensor, in `state_dict` order: embedding, each layer's four, then the head's two.
     public let tensors: [ParameterTensor]
+    /// Elements in all tensors: the length of the flat buffer, i.e. the parameter count.
     public let totalCount: Int
     /// Each layer's four LSTM tensors, found once here so the hot paths never search by name.
     let weightIH: [ParameterTensor], weightHH: [ParameterTensor], biasIH: [ParameterTensor], biasHH: [ParameterTensor]
     let embedding: ParameterTensor, headWeight: ParameterTensor, headBias: ParameterTensor
 
+    /// The layout of a model of shape `config`.
     public init(config: ModelConfig) {
         let v = config.vocabularySize, e = config.embeddingSize, h = config.hiddenSize
         var specs: [(ParameterRole, [Int])] = [(.embedding, [v, e])]

@@ -3,7 +3,9 @@ import CKernels
 /// All of a model's weights (or their gradients, or an optimizer moment) in one flat buffer with
 /// named views. A value type: copying a model copies its weights (copy-on-write).
 public struct ParameterSet: Sendable, Equatable {
+    /// Names, shapes and offsets of the tensors inside ``values``.
     public let layout: ParameterLayout
+    /// Every tensor's elements, back to back in the layout's order (``ParameterLayout/totalCount`` of them).
     public var values: [Float]
 
     /// All zeros, e.g. for gradients or Adam moments.
@@ -12,6 +14,8 @@ public struct ParameterSet: Sendable, Equatable {
         self.values = [Float](repeating: 0, count: layout.totalCount)
     }
 
+    /// Wraps `values` in `layout`; throws ``ModelError/shapeMismatch(_:)`` unless there are exactly
+    /// ``ParameterLayout/totalCount`` of them.
     public init(layout: ParameterLayout, values: [Float]) throws(ModelError) {
         guard values.count == layout.totalCount else {
             throw .shapeMismatch("expected \(layout.totalCount) parameter values, got \(values.count)")

@@ -1,8 +1,11 @@
 /// The hidden and cell state of every LSTM layer for each of B streams, carried between batches
 /// in truncated backpropagation through time and between symbols when sampling.
 public struct RecurrentState: Sendable, Equatable, Codable {
+    /// Number of LSTM layers.
     public let layers: Int
+    /// Number of streams B.
     public let batch: Int
+    /// Units per layer H.
     public let hidden: Int
     /// h for each layer and stream, [layers, batch, hidden] (PyTorch's h_n layout).
     public var h: [Float]
@@ -18,6 +21,8 @@ public struct RecurrentState: Sendable, Equatable, Codable {
         c = h
     }
 
+    /// A state with the given h and c, each [layers, batch, hidden]; throws
+    /// ``ModelError/shapeMismatch(_:)`` when either has another count.
     public init(layers: Int, batch: Int, hidden: Int, h: [Float], c: [Float]) throws(ModelError) {
         let count = layers * batch * hidden
         guard h.count == count, c.count == count else {

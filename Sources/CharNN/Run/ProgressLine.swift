@@ -24,6 +24,7 @@ public struct ProgressSnapshot: Sendable {
     /// The current learning rate.
     public var learningRate: Double
 
+    /// A snapshot from its fields; the optional ones default to nil (unknown).
     public init(
         step: Int, totalSteps: Int? = nil, epoch: Double, trainLoss: Double, valLoss: Double? = nil,
         charsPerSecond: Double, elapsedSeconds: Double, etaSeconds: Double? = nil, learningRate: Double

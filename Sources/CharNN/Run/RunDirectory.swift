@@ -8,8 +8,10 @@ import Foundation
 /// `loss.svg` in one directory (by default `checkpoints/<corpus file stem>/`), and while a run
 /// is writing to it, `train.lock` (see `RunLock`).
 public struct RunDirectory: Sendable {
+    /// The directory's path, as given.
     public let path: String
 
+    /// The run directory at `path`; nothing is created or checked until the run prepares it.
     public init(path: String) { self.path = path }
 
     /// `checkpoints/<stem>` for a corpus path, e.g. `checkpoints/tinyshakespeare` for
@@ -20,10 +22,15 @@ public struct RunDirectory: Sendable {
         return "checkpoints/" + (name.isEmpty ? "run" : name)
     }
 
+    /// Path of `latest.safetensors`, the full checkpoint a run saves every `saveEvery` steps and when it stops.
     public var latest: String { path + "/latest.safetensors" }
+    /// Path of `best.safetensors`, the full checkpoint with the lowest validation loss so far.
     public var best: String { path + "/best.safetensors" }
+    /// Path of `log.jsonl`, one ``EvaluationRecord`` per line for each validation pass.
     public var log: String { path + "/log.jsonl" }
+    /// Path of `loss.svg`, the training and validation loss plot, redrawn after each validation pass.
     public var plot: String { path + "/loss.svg" }
+    /// Path of the lock file that marks the directory as in use by a training process.
     public var lockFile: String { path + "/" + RunLock.fileName }
 
     private var runFiles: [String] { [latest, best, log, plot] }
@@ -34,7 +41,15 @@ public struct RunDirectory: Sendable {
     }
 
     /// How an existing run directory is treated.
-    public enum OpenMode: Sendable { case fresh, resume, force }
+    public enum OpenMode: Sendable {
+        /// Start a new run; refused (``RunError/runDirectoryExists(_:)``) if the directory holds one.
+        case fresh
+        /// Continue the run in the directory; refused (``RunError/noCheckpointToResume(_:)``)
+        /// without its `latest.safetensors`.
+        case resume
+        /// Start a new run, deleting the previous run's checkpoints, log and plot.
+        case force
+    }
 
     /// Creates the directory, locks it against other `charnn train` processes, and checks it
     /// against the mode; never deletes anything but, with `.force`, the four files of the previous

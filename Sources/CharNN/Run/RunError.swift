@@ -5,7 +5,9 @@
 public enum RunError: Error, Equatable, CustomStringConvertible {
     /// The run directory cannot be created, locked or written; the message says why.
     case unusableDirectory(String)
+    /// The directory at this path already holds a run, and neither resuming nor forcing was asked for.
     case runDirectoryExists(String)
+    /// Resuming was asked for, but the directory at this path has no `latest.safetensors`.
     case noCheckpointToResume(String)
     /// Another process holds the run directory's lock; `pid` is its process id when known.
     case runInUse(path: String, pid: Int32?)
@@ -15,6 +17,7 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     /// recreated directory at `step`.
     case runDirectoryVanished(path: String, step: Int)
 
+    /// The one-line message, naming settings `directory`, `resume` and `force`.
     public var description: String { describe(naming: { $0 }) }
 
     /// The one-line message, with each setting named by `name(setting)`.

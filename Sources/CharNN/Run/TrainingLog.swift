@@ -57,6 +57,7 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
         case elapsedSeconds = "elapsed_sec"
     }
 
+    /// Reads one record from its JSON keys; `null` reads as nil for the optional fields and NaN for the others.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // `null` stands for a non-finite value (see encode(to:)), so it decodes as NaN.
@@ -73,6 +74,7 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
         elapsedSeconds = try number(.elapsedSeconds)
     }
 
+    /// Writes every key, with `null` for a missing validation loss and any non-finite number.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         // JSONEncoder throws on NaN/inf by default; a diverging run must still be logged.
@@ -108,6 +110,7 @@ public enum TrainingLogError: Error, CustomStringConvertible, Equatable {
     /// A complete line (not the torn last one) that is not a valid record.
     case malformedLine(path: String, line: Int)
 
+    /// The one-line message, starting with the log's path.
     public var description: String {
         switch self {
         case let .system(call, path, code):

@@ -5,6 +5,7 @@
 /// a `Sampler` is a `Sequence` of symbols: `for symbol in sampler.prefix(200) { print(symbol, terminator: "") }`.
 /// The same model, seed, prime and options always give the same text.
 public final class Sampler: Sequence, IteratorProtocol {
+    /// The model's tokenizer, which turns generated ids back into symbols.
     public let tokenizer: Tokenizer
     /// Number of independent samples generated side by side (one GEMM per layer and step).
     public let streams: Int
@@ -17,7 +18,7 @@ public final class Sampler: Sequence, IteratorProtocol {
     /// Each id's text, decoded once, so generating a symbol allocates nothing.
     private let symbolTexts: [String]
 
-    /// `threads` (1 or 2) defaults to ``InferenceStep/recommendedThreads(for:precision:streams:)``; `precision` (by default
+    /// `threads` (1 or 2) defaults to `InferenceStep.recommendedThreads(for:precision:streams:)`; `precision` (by default
     /// ``SamplingPrecision/samplingDefault``) is the number format of the weights.
     ///
     /// - Throws: ``SamplingError/unknownPrimeSymbols(_:)`` when the prime holds symbols the model

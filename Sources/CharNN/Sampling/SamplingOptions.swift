@@ -11,6 +11,8 @@ public struct SamplingOptions: Sendable, Equatable {
     /// Always take the most likely symbol (greedy decoding); excludes the options above.
     public var argmax = false
 
+    /// Options from their fields; the defaults sample from the model's distribution unchanged.
+    /// Nothing is checked until ``validate()``.
     public init(temperature: Double = 1, topK: Int? = nil, topP: Double? = nil, argmax: Bool = false) {
         self.temperature = temperature
         self.topK = topK
@@ -34,9 +36,12 @@ public struct SamplingOptions: Sendable, Equatable {
 public enum SamplingError: Error, Equatable, CustomStringConvertible {
     /// `field` is out of range; `problem` says how.
     case invalidOption(field: String, problem: String)
+    /// The prime text holds these symbols, which are not in the model's vocabulary.
     case unknownPrimeSymbols([String])
+    /// There is no checkpoint to sample or score with; the string is the whole message.
     case noCheckpoint(String)
 
+    /// The one-line message, naming fields by their property names.
     public var description: String { describe(naming: { $0 }) }
 
     /// The one-line message, with each field named by `name(field)`.

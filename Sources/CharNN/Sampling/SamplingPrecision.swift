@@ -8,7 +8,9 @@ import CKernels
 /// and the embedding in fp32, so its only effect is that rounding; docs/performance.md records what
 /// it does to validation loss. Training always uses fp32.
 public enum SamplingPrecision: String, CaseIterable, Sendable, Codable {
+    /// Every weight in fp32, as trained: exactly the model's arithmetic.
     case float32
+    /// LSTM and output weight matrices rounded to bfloat16; everything else in fp32.
     case bfloat16
 
     /// What ``Sampler`` and `charnn sample` use unless told otherwise: bfloat16, which samples

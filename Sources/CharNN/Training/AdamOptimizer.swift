@@ -5,8 +5,11 @@ import CKernels
 /// Its moments are ``ParameterSet``s with the model's layout, so a checkpoint saves them under the
 /// same tensor names with an `optimizer.` prefix and a resumed run continues exactly.
 public struct AdamOptimizer: Sendable, Equatable {
+    /// Decay rate of the first moment, β₁ (default 0.9).
     public var beta1: Float
+    /// Decay rate of the second moment, β₂ (default 0.999).
     public var beta2: Float
+    /// The ε added to √v̂ in the update's denominator, against division by zero (default 1e-8).
     public var epsilon: Float
     /// First moment (mean of gradients).
     public var firstMoment: ParameterSet
@@ -15,6 +18,7 @@ public struct AdamOptimizer: Sendable, Equatable {
     /// Number of updates applied so far; bias correction depends on it.
     public var stepCount: Int
 
+    /// An optimizer with zero moments for parameters laid out as `layout`, before its first update.
     public init(layout: ParameterLayout, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         self.beta1 = beta1
         self.beta2 = beta2

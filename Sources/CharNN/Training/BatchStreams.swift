@@ -5,7 +5,9 @@
 /// continue each stream where the last one stopped and the carried hidden state stays meaningful.
 /// An epoch is L / T steps; the few tokens past the last whole chunk of each stream are skipped.
 public struct BatchStreams: Sendable {
+    /// Number of streams, B: the batch size.
     public let batch: Int
+    /// Symbols per stream in one batch, T: the sequence length the model is unrolled over.
     public let steps: Int
     /// Tokens per stream.
     public let streamLength: Int
@@ -19,13 +21,14 @@ public struct BatchStreams: Sendable {
         public var epoch: Int = 0
         /// Steps already taken in the current epoch.
         public var position: Int = 0
+        /// A cursor at `position` steps into epoch `epoch`; by default the start of the first epoch.
         public init(epoch: Int = 0, position: Int = 0) {
             self.epoch = epoch
             self.position = position
         }
     }
 
-    /// Fails with ``TrainingError/corpusTooSmall(symbols:batch:sequenceLength:)`` when the tokens cannot fill
+    /// Fails with ``TrainingError/corpusTooSmall(symbols:batch:sequenceLength:path:)`` when the tokens cannot fill
     /// one batch of B streams of T + 1 symbols.
     public init(tokens: TokenSequence, batch: Int, steps: Int) throws(TrainingError) {
         guard batch >= 1 else { throw .invalidOption(field: "batch", problem: "must be at least 1, got \(batch)") }

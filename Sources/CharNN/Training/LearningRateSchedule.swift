@@ -10,8 +10,11 @@ public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
 
 /// The learning rate at each step: a linear warm-up from 0, then the chosen schedule.
 public struct LearningRatePlan: Codable, Sendable, Equatable {
+    /// The peak learning rate, reached at the end of warm-up.
     public var base: Double
+    /// How the rate moves after warm-up.
     public var schedule: LearningRateSchedule
+    /// Steps of linear warm-up: step s (0-based) uses base · (s + 1) / warmupSteps; 0 for none.
     public var warmupSteps: Int
     /// Steps the cosine spans. Known from `--steps` or `--epochs`; for a `--time` budget the trainer
     /// estimates it once from the measured speed and then keeps it, so resumed runs agree.
@@ -20,6 +23,7 @@ public struct LearningRatePlan: Codable, Sendable, Equatable {
     /// The floor of the cosine, as a fraction of the base rate.
     public static let cosineFloor = 0.1
 
+    /// A plan from its parts; `totalSteps` may be nil when the cosine's length is not known yet.
     public init(base: Double, schedule: LearningRateSchedule, warmupSteps: Int, totalSteps: Int?) {
         self.base = base
         self.schedule = schedule

@@ -4,13 +4,19 @@
 ///
 /// Buffers (workspace, gradients, batch arrays) are allocated once here, never per step.
 public final class Trainer {
+    /// The model being trained, with the raw (not averaged) weights.
     public private(set) var model: CharModel
+    /// Adam, with its moments and update count.
     public private(set) var optimizer: AdamOptimizer
+    /// Step, batch cursor, dropout generator, learning-rate plan, best validation loss and options.
     public private(set) var state: TrainingState
+    /// The hidden and cell state carried from one batch to the next, reset at each epoch's start.
     public private(set) var carried: RecurrentState
     /// The moving average of the weights, when the run keeps one (`averageDecay`).
     public private(set) var average: WeightAverage?
+    /// The corpus, split into training and validation symbols.
     public let data: TrainingData
+    /// Serves the training batches, B streams of T symbols per step.
     public let streams: BatchStreams
     package let evaluator: Evaluator
 

@@ -11,12 +11,15 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case modelTooLarge(batch: Int, sequenceLength: Int, hiddenSize: Int, layers: Int)
     /// The training text (the file at `path`, when known) cannot fill one batch.
     case corpusTooSmall(symbols: Int, batch: Int, sequenceLength: Int, path: String? = nil)
+    /// Update number `step` produced a non-finite value; `what` is "the loss" or "the gradient".
+    /// The trainer was left as it was before that step.
     case nonFiniteLoss(step: Int, what: String)
     /// The checkpoint cannot continue on this corpus or lacks what resuming needs.
     case incompatibleResume(String)
     /// The corpus file at `path` cannot be trained on: empty, only whitespace, too small.
     case unusableCorpus(path: String, problem: String)
 
+    /// The one-line message, naming fields by their ``TrainingOptions`` property names.
     public var description: String { describe(naming: { $0 }) }
 
     /// The one-line message, with each field or option named by `name(field)`. Fields are

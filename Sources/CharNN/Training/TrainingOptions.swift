@@ -4,40 +4,57 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     // The model. 2 × 384 with dropout 0.2 and a cosine decay won the 10-minute sweep in
     // docs/results.md (tinyshakespeare: 1.469 against 1.501 for 2 × 256 and 1.527 for the earlier
     // 2 × 256 without dropout at a constant rate).
+    /// Stacked LSTM layers (`--layers`, 1–64).
     public var layers = 2
+    /// Units in each LSTM layer's hidden and cell state (`--hidden`, 1–16384).
     public var hiddenSize = 384
+    /// Width of each symbol's learned embedding, the first layer's input (`--embedding`, 1–16384).
     public var embeddingSize = 64
+    /// Probability of zeroing each LSTM output during training, in [0, 1); 0 turns dropout off.
     public var dropout: Float = 0.2
 
     // The batches.
+    /// Streams read in parallel, B: symbols per step are B × ``sequenceLength``.
     public var batch = 32
     /// Symbols per stream in one batch: the steps truncated backpropagation runs through (`--seq`).
     public var sequenceLength = 64
 
     // The optimizer.
+    /// Adam's peak learning rate, reached after ``warmupSteps``; positive, at most 10.
     public var learningRate = 2e-3
+    /// How the learning rate moves after warm-up.
     public var schedule = LearningRateSchedule.cosine
+    /// Steps of linear warm-up from 0 to ``learningRate``; 0 for none.
     public var warmupSteps = 0
+    /// Gradients whose global L2 norm exceeds this are scaled down to it before each update; positive.
     public var clip: Float = 5
     /// Decay of the moving average of the weights that is validated, saved and sampled; nil
     /// validates the raw weights (see ``WeightAverage``).
     public var averageDecay: Double?
 
     // The budget; with none given, ``defaultTimeBudget`` applies.
+    /// Passes over the training split to run for (1–1000000), or nil for no epoch budget.
     public var epochs: Int?
+    /// Total updates to stop after, counted from the run's first step (not this session's), or nil.
     public var maxSteps: Int?
+    /// Wall-clock seconds this session may train for, or nil; the run stops at whichever budget ends first.
     public var timeBudgetSeconds: Double?
 
     // Validation and saving.
+    /// Fraction of the corpus, taken from its end, held out for validation, in [0, 0.5]; 0 for no validation.
     public var validationFraction = 0.1
     /// Steps between validation passes; nil chooses ``automaticEvalEvery(validationSymbols:)``.
     public var evalEvery: Int?
+    /// Steps between writes of `latest.safetensors` (a run also saves when it stops).
     public var saveEvery = 250
 
     // Reproducibility.
+    /// Seeds weight initialization and dropout, so a run with the same options and corpus repeats exactly.
     public var seed: UInt64 = 1337
+    /// Threads for training and validation (OpenBLAS and the batch's halves), 1–256.
     public var threads = 2
 
+    /// The defaults, as listed on each property.
     public init() {}
 
     /// The wall-clock budget used when no --epochs, --steps or --time is given.

@@ -19,6 +19,7 @@ public struct TrainingState: Codable, Sendable, Equatable {
     /// Identifies the corpus, so --resume on a different text is refused.
     public var corpus: CorpusFingerprint
 
+    /// A state from its parts; a fresh run starts at step 0 with a default cursor.
     public init(step: Int, cursor: BatchStreams.Cursor, rng: RandomGenerator, learningRate: LearningRatePlan,
                 bestValidationLoss: Double?, elapsedSeconds: Double, options: TrainingOptions, corpus: CorpusFingerprint) {
         self.step = step
@@ -41,6 +42,7 @@ public struct CorpusFingerprint: Codable, Sendable, Equatable {
     /// CRC-32C of the token ids.
     public var tokenChecksum: UInt32
 
+    /// The fingerprint of `tokens`, the whole tokenized corpus read from the file named `fileName`.
     public init(fileName: String, tokens: TokenSequence) {
         self.fileName = fileName
         symbolCount = tokens.count

@@ -6,7 +6,9 @@
 /// iterates sits nearer the middle. The decay ramps up as min(β, (1 + t) / (10 + t)) (t = updates
 /// so far), so the first iterates, far from any minimum, are forgotten quickly.
 public struct WeightAverage: Sendable, Equatable {
+    /// The largest decay β, in (0, 1), e.g. 0.999; early updates use less (see ``effectiveDecay(atStep:)``).
     public var decay: Double
+    /// The averaged weights, in the model's layout.
     public var values: ParameterSet
 
     /// Starts the average at `parameters` (the weights before the first update it will see).
