@@ -62,7 +62,7 @@ struct SampleCommand: ParsableCommand {
     var buffered = false
     @Flag(help: "Print one JSON object at the end instead of streaming the text.")
     var json = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: 2 once the weights read per symbol reach 384 KiB, in a 2-layer model from about 80 units in float32 or 116 in bfloat16; else 1).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads, 1 or 2 (default: for a model whose weights read per symbol reach 384 KiB, whichever of 1 and 2 a few timed steps find faster on this CPU; else 1).", valueName: "n"))
     var threads: Int?
 
     // The library's default (SamplingPrecision.samplingDefault says why).
@@ -91,8 +91,6 @@ struct SampleCommand: ParsableCommand {
             var primeText = prime ?? ""
             if let primeFile { primeText = try DecodedText(contentsOfFile: primeFile, options: loaded.tokenizer.options).text }
             let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-            let threads = self.threads ?? InferenceStep.recommendedThreads(for: loaded.model.config, precision: precision, streams: count)
-            OpenBLASRuntime.setThreads(threads)
             let sampler: Sampler
             do {
                 sampler = try Sampler(model: loaded.model, tokenizer: loaded.tokenizer, options: samplingOptions,

@@ -35,7 +35,9 @@ public final class Sampler: Sequence, IteratorProtocol {
         picker = try SymbolPicker(options: options, vocabularySize: model.config.vocabularySize)
         rng = RandomGenerator(seed: seed)
         step = try InferenceStep(model: model, streams: streams, precision: precision)
-        if let threads { step.threads = threads }
+        // A second thread pays only on some CPUs and model sizes (its hand-off costs more than it
+        // saves on others), so where it might pay, a few timed steps decide.
+        if let threads { step.threads = threads } else if step.threads > 1 { step.threads = step.fasterThreadCount() }
         let encoding = tokenizer.encodeDroppingUnknown(prime)
         if !encoding.unknownSymbols.isEmpty && !skipUnknown {
             throw SamplingError.unknownPrimeSymbols(encoding.unknownSymbols)
@@ -73,6 +75,9 @@ public final class Sampler: Sequence, IteratorProtocol {
         for n in 0..<streams { tokens[n] = token }
         tokens.withUnsafeBufferPointer { step.step($0) }
     }
+
+    /// The threads each step uses (1 or 2): the one given, or the one chosen at initialization.
+    public var threadCount: Int { step.threads }
 
     /// Advances every stream by one symbol and returns their ids.
     public func nextIDs() -> [Int32] {
