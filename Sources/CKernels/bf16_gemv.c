@@ -7,10 +7,11 @@
 //
 // Layout: panels of 32 columns as in recurrent_gemm.c, but rows in pairs (2q, 2q + 1), each
 // column's two weights side by side in one 32-bit lane: panel[q][j] = (B[2q][j], B[2q+1][j]).
-// One 512-bit load then holds 16 columns of two rows. AVX-512F only: the caller keeps fp32 elsewhere.
+// One 512-bit load then holds 16 columns of two rows. The caller uses bf16 where
+// ck_packed_gemm_supported() (AVX-512) and keeps fp32 elsewhere; there a portable C loop over the
+// same panels still gives the product, for tests and for CPUs that are not x86-64.
 #include "ckernels.h"
 #include "panel_store.h"
-#include <immintrin.h>
 #include <string.h>
 
 size_t ck_packed_bf16_count(size_t k, size_t n) { return ((k + 1) / 2) * 2 * ((n + NR - 1) / NR) * NR; }
@@ -47,6 +48,7 @@ void ck_pack_b_bf16(const float *b, size_t k, size_t n, size_t row_stride, size_
     }
 }
 
+#if defined(__x86_64__)
 // One row pair of a panel: both rows' 32 bf16 weights per column half, widened to fp32 (the even
 // row by a shift into the high half, the odd row by masking off the low half) and accumulated.
 __attribute__((target("avx512f"))) static inline void ck_bf16_row_pair(__m512 even[2], __m512 odd[2], const uint16_t *row,
@@ -79,6 +81,33 @@ __attribute__((target("avx512f"))) static void ck_bf16_panel(const float *x, siz
     ck_add_store_row(y, sum[0], sum[1], cols);
 }
 
+#endif
+
+// One panel in portable C, the even and odd rows summed separately as the AVX-512 panel does.
+//                                   x: [k], bp: [(k + 1) / 2][32][2] bf16, y: [cols]
+static void ck_bf16_panel_portable(const float *x, size_t k, const uint16_t *bp, float *y, size_t cols) {
+    float even[NR] = {0}, odd[NR] = {0};
+    for (size_t q = 0; q < (k + 1) / 2; q++) {
+        const uint16_t *row = bp + q * 2 * NR;
+        float x0 = x[2 * q], x1 = 2 * q + 1 < k ? x[2 * q + 1] : 0.0f;
+        for (size_t j = 0; j < NR; j++) {
+            even[j] += x0 * ck_float_from_bf16(row[2 * j]);
+            odd[j] += x1 * ck_float_from_bf16(row[2 * j + 1]);
+        }
+    }
+    for (size_t j = 0; j < cols; j++) y[j] += even[j] + odd[j];
+}
+
+static void ck_bf16_panel_any(const float *x, size_t k, const uint16_t *bp, float *y, size_t cols) {
+#if defined(__x86_64__)
+    if (ck_packed_gemm_supported()) {
+        ck_bf16_panel(x, k, bp, y, cols);
+        return;
+    }
+#endif
+    ck_bf16_panel_portable(x, k, bp, y, cols);
+}
+
 typedef struct {
     const float *x;
     const uint16_t *packed;
@@ -92,7 +121,7 @@ static void ck_bf16_part(void *context, int part) {
     size_t panel_size = ((t->k + 1) / 2) * 2 * NR;
     for (size_t p = p0; p < p1; p++) {
         size_t cols = t->n - p * NR < NR ? t->n - p * NR : NR;
-        ck_bf16_panel(t->x, t->k, t->packed + p * panel_size, t->y + p * NR, cols);
+        ck_bf16_panel_any(t->x, t->k, t->packed + p * panel_size, t->y + p * NR, cols);
     }
 }
 

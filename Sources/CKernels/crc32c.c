@@ -1,5 +1,5 @@
 // CRC-32C (Castagnoli), the checksum of checkpoint tensor bytes: the SSE4.2 crc32 instruction
-// where the CPU has it (several GB/s), a table-driven fallback elsewhere. Both give the same value.
+// where the CPU has it (several GB/s), a table-driven fallback elsewhere (and on other architectures). Both give the same value.
 #include "ckernels.h"
 #include <string.h>
 
@@ -18,6 +18,7 @@ static uint32_t ck_crc32c_table(uint32_t crc, const uint8_t *p, size_t n) {
     return crc;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("sse4.2"))) static uint32_t ck_crc32c_hw(uint32_t crc, const uint8_t *p, size_t n) {
     uint64_t c = crc;
     while (n >= 8) {
@@ -31,10 +32,14 @@ __attribute__((target("sse4.2"))) static uint32_t ck_crc32c_hw(uint32_t crc, con
     while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
     return c32;
 }
+#endif
 
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count) {
     const uint8_t *p = (const uint8_t *)data;
     crc = ~crc;
-    crc = __builtin_cpu_supports("sse4.2") ? ck_crc32c_hw(crc, p, count) : ck_crc32c_table(crc, p, count);
-    return ~crc;
+#if defined(__x86_64__)
+    // SSE4.2 is not part of baseline x86-64, so CHARNN_SIMD=baseline takes the table too.
+    if (ck_simd_level() != 0 && __builtin_cpu_supports("sse4.2")) return ~ck_crc32c_hw(crc, p, count);
+#endif
+    return ~ck_crc32c_table(crc, p, count);
 }

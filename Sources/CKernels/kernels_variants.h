@@ -1,4 +1,4 @@
-// One table of function pointers per compiled variant; dispatch.c picks one at first use.
+// One table of function pointers per compiled variant; dispatch.c picks one before main.
 #ifndef CKERNELS_VARIANTS_H
 #define CKERNELS_VARIANTS_H
 #include <stddef.h>
@@ -26,7 +26,9 @@ typedef struct {
         ck_##v##_lstm_cell_forward, ck_##v##_lstm_cell_backward, ck_##v##_sum_squares,            \
         ck_##v##_adam_update};
 
+#if defined(__x86_64__)
 extern const ck_table ck_table_avx512;
 extern const ck_table ck_table_avx2;
+#endif
 extern const ck_table ck_table_baseline;
 #endif

@@ -2,10 +2,11 @@
 // training step. OpenBLAS repacks the whole weight matrix on every call; at the LSTM's per-step
 // shapes (M = batch ≈ 50, N·K = 4H·H) that copy costs as much as a third of the product. Here B
 // is packed into panels of 32 columns, K-major, so the micro-kernel streams each panel once per
-// 6-row block of A with 12 zmm accumulators. AVX-512 only: elsewhere the caller uses OpenBLAS.
+// 6-row block of A with 12 zmm accumulators. The caller uses it where ck_packed_gemm_supported()
+// (AVX-512, and CHARNN_SIMD not narrower) and OpenBLAS elsewhere; there a portable C loop over the
+// same panels still gives the product, for tests and for CPUs that are not x86-64.
 #include "ckernels.h"
 #include "panel_store.h"
-#include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,7 @@ void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col
     }
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f"))) static void ck_kernel_6x32(const float *a, size_t lda, const float *bp, size_t k,
                                                              float *c, size_t ldc, size_t rows, size_t cols) {
     __m512 acc[MR][2];
@@ -104,7 +106,38 @@ __attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, si
     }
 }
 
-int ck_packed_gemm_supported(void) { return ck_cpu_simd_level() == 1; }
+#endif
+
+// Panels [p0, p1) in portable C: each row of A against one panel, 32 column sums.
+//                            a: [m, k], packed: panels of [k, 32], c: [m, n]
+static void ck_gemm_panels_portable(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n,
+                                    size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; p++) {
+        const float *bp = packed + p * k * NR;
+        size_t cols = n - p * NR < NR ? n - p * NR : NR;
+        for (size_t r = 0; r < m; r++) {
+            float acc[NR] = {0};
+            for (size_t kk = 0; kk < k; kk++) {
+                float av = a[r * k + kk];
+                for (size_t j = 0; j < NR; j++) acc[j] += av * bp[kk * NR + j];
+            }
+            for (size_t j = 0; j < cols; j++) c[r * n + p * NR + j] += acc[j];
+        }
+    }
+}
+
+int ck_packed_gemm_supported(void) { return ck_simd_level() == 1; }
+
+static void ck_panels(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, size_t p0,
+                      size_t p1) {
+#if defined(__x86_64__)
+    if (ck_packed_gemm_supported()) {
+        ck_gemm_panels(a, m, k, packed, c, n, p0, p1);
+        return;
+    }
+#endif
+    ck_gemm_panels_portable(a, m, k, packed, c, n, p0, p1);
+}
 
 typedef struct {
     const float *a, *packed;
@@ -114,14 +147,14 @@ typedef struct {
 
 static void ck_gemm_part(void *context, int part) {
     ck_gemm_task *t = context;
-    if (part == 0) ck_gemm_panels(t->a, t->m, t->k, t->packed, t->c, t->n, 0, t->split);
-    else ck_gemm_panels(t->a, t->m, t->k, t->packed, t->c, t->n, t->split, t->panels);
+    if (part == 0) ck_panels(t->a, t->m, t->k, t->packed, t->c, t->n, 0, t->split);
+    else ck_panels(t->a, t->m, t->k, t->packed, t->c, t->n, t->split, t->panels);
 }
 
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
     size_t panels = (n + NR - 1) / NR;
     if (threads < 2 || panels < 2) {
-        ck_gemm_panels(a, m, k, packed, c, n, 0, panels);
+        ck_panels(a, m, k, packed, c, n, 0, panels);
         return;
     }
     ck_gemm_task task = {a, packed, c, m, k, n, panels / 2, panels};

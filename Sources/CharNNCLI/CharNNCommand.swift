@@ -1,12 +1,13 @@
 import ArgumentParser
 @_spi(Internals) import CharNN
 
-/// The process entry point: fixes OpenBLAS's kernel choice before any work, then parses the
-/// command line.
+/// The process entry point: fixes OpenBLAS's kernel choice before any work, warns once if
+/// `CHARNN_SIMD` names a variant this CPU cannot run, then parses the command line.
 @main
 enum Entry {
     static func main() {
         OpenBLASRuntime.reexecWithPreferredEnvironmentIfNeeded(arguments: CommandLine.arguments)
+        if let warning = Activations.requestWarning { printDiagnostic(warning, kind: "warning") }
         do {
             var command = try CharNNCommand.parseAsRoot()
             try command.run()

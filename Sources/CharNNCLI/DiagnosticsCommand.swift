@@ -9,8 +9,9 @@ struct DoctorCommand: ParsableCommand {
         abstract: "Show the math backends charnn chose on this machine.",
         discussion: """
             Prints the OpenBLAS kernel family and thread count, and the SIMD variant of charnn's own \
-            element-wise kernels. charnn picks the fastest kernels this CPU runs by itself; a value of \
-            OPENBLAS_CORETYPE or OPENBLAS_NUM_THREADS that you set is honoured.
+            kernels. charnn picks the fastest kernels this CPU runs by itself; a value of \
+            OPENBLAS_CORETYPE or OPENBLAS_NUM_THREADS that you set is honoured, and CHARNN_SIMD=baseline, \
+            avx2 or avx512 forces charnn's variant (if this CPU runs it).
             """
     )
 
@@ -25,19 +26,34 @@ struct DoctorCommand: ParsableCommand {
         let core = OpenBLASRuntime.coreName, threads = OpenBLASRuntime.threads, simd = Activations.variant
         let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"] ?? "default"
         let packed = PackedGEMM.isSupported
+        // How the variant was chosen: "cpu" (the widest this CPU runs) or "CHARNN_SIMD"; a
+        // request that could not be honoured is the CHARNN_SIMD value, beside a "cpu" choice.
+        let request = Activations.request
+        var forced = false, requested: String? = nil
+        switch request {
+        case .none: break
+        case .forced(let name): forced = true; requested = name
+        case .unsupported(let name), .unknown(let name): requested = name
+        }
         if json {
             struct Report: Encodable {
                 var charnn: String, openblasCore: String, openblasThreads: Int, openblasThreadTimeout: String
-                var simdKernels: String, packedRecurrentGemm: Bool
+                var simdKernels: String, simdForced: Bool, simdRequested: String?, packedRecurrentGemm: Bool
             }
             try JSONOutput.print(Report(charnn: charnnVersion, openblasCore: core, openblasThreads: threads,
-                                        openblasThreadTimeout: timeout, simdKernels: simd, packedRecurrentGemm: packed))
+                                        openblasThreadTimeout: timeout, simdKernels: simd, simdForced: forced,
+                                        simdRequested: requested, packedRecurrentGemm: packed))
         } else {
             print("charnn \(charnnVersion)")
             print("OpenBLAS kernels: \(core), \(threads) thread\(threads == 1 ? "" : "s")")
             print("OpenBLAS thread timeout: \(timeout) (workers sleep after 2^n cycles)")
-            print("element-wise kernels: \(simd)")
-            print("packed recurrent GEMM: \(packed ? "yes (AVX-512)" : "no, OpenBLAS is used")")
+            switch request {
+            case .none: print("element-wise kernels: \(simd) (the widest this CPU runs)")
+            case .forced: print("element-wise kernels: \(simd) (forced by CHARNN_SIMD)")
+            case .unsupported(let name), .unknown(let name):
+                print("element-wise kernels: \(simd) (the widest this CPU runs; CHARNN_SIMD=\(name) ignored)")
+            }
+            print("packed recurrent GEMM and bf16 panels: \(packed ? "yes (AVX-512)" : "no, OpenBLAS and fp32 are used")")
         }
     }
 }

@@ -15,11 +15,15 @@ enum CharNNBinary {
         return dir.appendingPathComponent("charnn")
     }
 
-    static func run(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// `environment` adds to (or replaces in) the test process's own environment.
+    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:])
+        throws -> (status: Int32, stdout: String, stderr: String)
+    {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

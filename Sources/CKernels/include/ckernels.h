@@ -1,7 +1,8 @@
 // Kernels for charnn in C: activations, softmax/cross-entropy, the fused LSTM cell, and CRC-32C.
 //
 // Each kernel is compiled three times (AVX-512, AVX2+FMA, baseline x86-64) and the widest one this
-// CPU supports is picked once, at first use. The Swift side calls only these entry points, so a
+// CPU supports is picked once, before main (CHARNN_SIMD may name a narrower one). On other
+// architectures (aarch64) only the portable C of each kernel is built. The Swift side calls only these entry points, so a
 // binary built on any x86-64 runs on any x86-64. docs/simd.md explains the choice.
 #ifndef CKERNELS_H
 #define CKERNELS_H
@@ -16,10 +17,27 @@ extern "C" {
 /// Name of the kernel variant in use: "avx512", "avx2" or "baseline".
 const char *ck_variant_name(void);
 /// Forces a variant by name ("avx512", "avx2", "baseline") for the calling thread only, or restores
-/// the default with NULL; returns 0 if this CPU cannot run it. Tests use it to compare variants.
+/// the default with NULL; returns 0 if the process may not run it (see ck_simd_level). Tests use it
+/// to compare variants.
 int ck_force_variant(const char *name);
-/// 1 if the CPU supports AVX-512F, 2 if AVX2+FMA (and not AVX-512F), 0 otherwise.
+/// 1 if the CPU supports AVX-512F, 2 if AVX2+FMA (and not AVX-512F), 0 otherwise (and on every
+/// CPU that is not x86-64).
 int ck_cpu_simd_level(void);
+/// The process's level, in ck_cpu_simd_level's numbers: the CPU's, or the narrower one that the
+/// environment variable CHARNN_SIMD (baseline, avx2, avx512; read once, before main) names. Every
+/// ISA-specific path follows it: the element-wise variant, the packed GEMM, the bf16 panels, the
+/// CRC-32C instruction (SSE4.2, not part of baseline x86-64).
+int ck_simd_level(void);
+/// What became of CHARNN_SIMD. The kernels never print; the caller warns about the last two.
+enum {
+    CK_SIMD_DEFAULT = 0,      // unset or empty: the CPU's widest variant
+    CK_SIMD_FORCED = 1,       // names a variant this CPU runs, which is in use
+    CK_SIMD_UNSUPPORTED = 2,  // names a variant this CPU cannot run: the widest it runs is in use
+    CK_SIMD_UNKNOWN = 3,      // names no variant: the widest the CPU runs is in use
+};
+int ck_simd_request(void);
+/// CHARNN_SIMD as read before main (at most 31 bytes), or "" if unset.
+const char *ck_simd_requested(void);
 
 // y[i] = 1 / (1 + exp(-x[i]))                                                   x, y: [n]
 void ck_sigmoid(const float *x, float *y, size_t n);
@@ -66,7 +84,8 @@ void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, 
                     float step_size, float c2root);
 
 // The recurrent step's product with its weight operand packed once (recurrent_gemm.c).
-// ck_packed_gemm_supported() is 1 when this CPU runs it (AVX-512); otherwise use BLAS.
+// ck_packed_gemm_supported() is 1 when the AVX-512 kernel runs (ck_simd_level() == 1); otherwise
+// use BLAS. Where it is 0, ck_packed_gemm still works, in portable C (for tests and other CPUs).
 int ck_packed_gemm_supported(void);
 // Floats needed to pack a [k, n] operand.
 size_t ck_packed_b_floats(size_t k, size_t n);
@@ -76,8 +95,9 @@ void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col
 // Thread-safe: while one caller uses the shared second thread, other callers run single-threaded.
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
 
-// Batch-1 products with bfloat16 weights and fp32 arithmetic (bf16_gemv.c); AVX-512 only, like
-// the packed GEMM. Each weight is rounded to bf16 (nearest even) when packed; x and y stay fp32.
+// Batch-1 products with bfloat16 weights and fp32 arithmetic (bf16_gemv.c): fast with AVX-512,
+// when ck_packed_gemm_supported(); elsewhere portable C with the same rounding. Each weight is
+// rounded to bf16 (nearest even) when packed; x and y stay fp32.
 // uint16s needed to pack a [k, n] operand (k rounded up to even, n to 32-column panels).
 size_t ck_packed_bf16_count(size_t k, size_t n);
 // Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], as bf16 row pairs.
@@ -101,7 +121,7 @@ void ck_lstm_cell_backward_threaded(float *gates, const float *c_prev, const flo
                                     float *dc_next, size_t batch, size_t hidden, int threads);
 
 // CRC-32C (Castagnoli) of `count` bytes, continuing from `crc` (0 to start). Hardware-accelerated
-// with SSE4.2 where available. crc32c("123456789") == 0xE3069283.
+// with SSE4.2 where available (and ck_simd_level() is not baseline). crc32c("123456789") == 0xE3069283.
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);
 
 #ifdef __cplusplus

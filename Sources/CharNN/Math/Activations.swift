@@ -89,12 +89,53 @@ extension Activations {
         return try body()
     }
 
-    /// The variants this CPU can run, widest first.
+    /// The variants this process may run, widest first: those of the CPU, or with
+    /// `CHARNN_SIMD` set, those no wider than the one it names (as on a CPU that has only that).
     public static var availableVariants: [String] {
-        switch ck_cpu_simd_level() {
+        switch ck_simd_level() {
         case 1: ["avx512", "avx2", "baseline"]
         case 2: ["avx2", "baseline"]
         default: ["baseline"]
+        }
+    }
+
+    /// What became of the environment variable `CHARNN_SIMD`, read once before `main`.
+    public enum VariantRequest: Equatable, Sendable {
+        /// Unset or empty: the widest variant the CPU runs is in use.
+        case none
+        /// A variant the CPU runs, which is in use (and governs the packed GEMM, the bf16 panels
+        /// and the CRC-32C instruction too).
+        case forced(String)
+        /// A variant this CPU cannot run; the widest it runs is in use.
+        case unsupported(String)
+        /// Not a variant's name; the widest variant the CPU runs is in use.
+        case unknown(String)
+    }
+
+    /// The names `CHARNN_SIMD` accepts, narrowest first.
+    public static let variantNames = ["baseline", "avx2", "avx512"]
+
+    /// See ``VariantRequest``.
+    public static var request: VariantRequest {
+        let value = String(cString: ck_simd_requested())
+        switch Int(ck_simd_request()) {
+        case Int(CK_SIMD_FORCED): return .forced(value)
+        case Int(CK_SIMD_UNSUPPORTED): return .unsupported(value)
+        case Int(CK_SIMD_UNKNOWN): return .unknown(value)
+        default: return .none
+        }
+    }
+
+    /// One line for the user when `CHARNN_SIMD` could not be honoured, else nil. The C kernels
+    /// never print; the `charnn` executable prints this as a warning.
+    public static var requestWarning: String? {
+        let inUse = String(cString: ck_variant_name())
+        switch request {
+        case .none, .forced: return nil
+        case .unsupported(let name):
+            return "CHARNN_SIMD=\(name): this CPU cannot run the \(name) kernels; using \(inUse)"
+        case .unknown(let name):
+            return "CHARNN_SIMD=\(name) is not one of \(variantNames.joined(separator: ", ")); using \(inUse)"
         }
     }
 }

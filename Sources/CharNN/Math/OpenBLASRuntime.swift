@@ -28,12 +28,13 @@ import COpenBLAS
 
     /// The core type that suits this CPU when OpenBLAS picked a generic one, or nil.
     ///
-    /// Never answers SkylakeX for a CPU without AVX-512: those kernels die with SIGILL there.
+    /// Never answers SkylakeX for a CPU without AVX-512: those kernels die with SIGILL there. With
+    /// `CHARNN_SIMD` set, never a family wider than the variant it forces.
     public static var betterCoreType: String? {
         let generic = ["Prescott", "Core2", "Nehalem", "Katmai", "Coppermine", "Northwood", "Banias",
                        "Atom", "Penryn", "Dunnington", "unknown"]
         guard generic.contains(coreName) else { return nil }
-        switch ck_cpu_simd_level() {
+        switch ck_simd_level() {
         case 1: return "SkylakeX"
         case 2: return "Haswell"
         default: return nil
