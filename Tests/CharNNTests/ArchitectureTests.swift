@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("Architecture: folder dependencies")
+@Suite("Architecture: folder dependencies", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct ArchitectureTests {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

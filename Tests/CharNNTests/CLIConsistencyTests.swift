@@ -5,7 +5,7 @@ import Testing
 /// The rules every subcommand keeps alike (issue 17, item 5): --json is one snake_case JSON
 /// object per line, the same failure exits with the same status, --help states each default
 /// once, `-` reads standard input, and `sample` streams into a pipe.
-@Suite("CLI consistency")
+@Suite("CLI consistency", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct CLIConsistencyTests {
     /// Every subcommand, as the root's help lists them.
     static let subcommands = ["train", "sample", "eval", "inspect", "export", "vocab", "doctor", "bench"]
@@ -239,7 +239,7 @@ struct CLIConsistencyTests {
     }
 }
 
-@Suite("CLI: library errors name fields, the CLI names flags")
+@Suite("CLI: library errors name fields, the CLI names flags", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct ErrorNamingTests {
     @Test("every field a library error can name has a flag, and the library's own wording names no flag")
     func fieldsMapToFlags() {

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("Checkpoints record the tokenizer's Unicode version")
+@Suite("Checkpoints record the tokenizer's Unicode version", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct UnicodeVersionTests {
     @Test("a checkpoint records utf8proc's Unicode version, and an export keeps the recorded one")
     func recorded() throws {

@@ -9,7 +9,7 @@ import Testing
 /// Rows "Faults during training" of docs/robustness.md: a full disk, SIGKILL while saving, a
 /// non-finite loss and the run directory deleted mid-run. Each ends in one line, a status in
 /// 1...127, and the last good checkpoint intact and loadable.
-@Suite("Robustness: faults during training")
+@Suite("Robustness: faults during training", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct TrainingFaultTests {
     @Test("a full disk while saving: exit 74, the previous checkpoints intact, no temporary left")
     func diskFull() throws {
