@@ -7,7 +7,7 @@ struct ArchitectureTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test("the library's folders use only the folders docs/architecture.md allows, with no cycle",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(3)))
     func foldersFollowTheTable() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
