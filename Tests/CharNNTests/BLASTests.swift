@@ -78,7 +78,7 @@ struct PackedGEMMTests {
 
 extension PackedGEMMTests {
     @Test("concurrent callers share the second thread safely and get the same results",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(3)))
     func concurrentCallers() async throws {
         let m = 9, n = 64, k = 20
         var rng = RandomGenerator(seed: 5)

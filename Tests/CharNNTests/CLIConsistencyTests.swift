@@ -5,7 +5,7 @@ import Testing
 /// The rules every subcommand keeps alike (issue 17, item 5): --json is one snake_case JSON
 /// object per line, the same failure exits with the same status, --help states each default
 /// once, `-` reads standard input, and `sample` streams into a pipe.
-@Suite("CLI consistency")
+@Suite("CLI consistency", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct CLIConsistencyTests {
     /// Every subcommand, as the root's help lists them.
     static let subcommands = ["train", "sample", "eval", "inspect", "export", "vocab", "doctor", "bench"]
@@ -220,7 +220,9 @@ struct CLIConsistencyTests {
                            mentions: ["standard input: the file holds no text"], status: 65)
     }
 
-    @Test("sample into a pipe streams as it generates; --buffered writes one block at the end", .timeLimit(.minutes(1)))
+    // Time limits in this suite catch hangs, not slowness: in a full parallel run on two cores
+    // (with the SIGKILL test's children) this one went past one minute without hanging.
+    @Test("sample into a pipe streams as it generates; --buffered writes one block at the end", .timeLimit(.minutes(3)))
     func sampleStreams() throws {
         try #require(FileManager.default.fileExists(atPath: Self.pretrained), "\(Self.pretrained)")
         for buffered in [false, true] {
@@ -249,7 +251,7 @@ struct CLIConsistencyTests {
     }
 }
 
-@Suite("CLI: library errors name fields, the CLI names flags")
+@Suite("CLI: library errors name fields, the CLI names flags", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct ErrorNamingTests {
     @Test("every field a library error can name has a flag, and the library's own wording names no flag")
     func fieldsMapToFlags() {
@@ -272,7 +274,7 @@ struct ErrorNamingTests {
         for message in errors { #expect(!message.contains("--"), "\(message)") }
     }
 
-    @Test("the CLI turns field names into flags in its messages", .timeLimit(.minutes(1)))
+    @Test("the CLI turns field names into flags in its messages", .timeLimit(.minutes(3)))
     func cliShowsFlags() throws {
         let seq = try CharNNBinary.run(["train", "/nonexistent.txt", "--seq", "0"])
         #expect(seq.status == 64 && seq.stderr.contains("--seq must be at least 1, got 0"), "\(seq.stderr)")

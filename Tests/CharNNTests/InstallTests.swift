@@ -4,7 +4,7 @@ import Testing
 
 /// scripts/install and scripts/uninstall, run on the debug build `swift test` has just made (a
 /// release build would take minutes; the installed files do not depend on the configuration).
-@Suite("Install")
+@Suite("Install", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct InstallTests {
     static let scripts = VersionTests.repositoryRoot.appendingPathComponent("scripts")
 

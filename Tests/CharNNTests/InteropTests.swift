@@ -10,7 +10,7 @@ import Testing
 ///
 /// The interpreter comes from CHARNN_INTEROP_PYTHON, which scripts/test sets up (a venv with numpy
 /// and safetensors). Under CI the test must run; elsewhere it is skipped if Python is not set up.
-@Suite("Checkpoint interop with Python")
+@Suite("Checkpoint interop with Python", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct InteropTests {
     static let python = ProcessInfo.processInfo.environment["CHARNN_INTEROP_PYTHON"]
     static let required = ProcessInfo.processInfo.environment["CI"] != nil

@@ -5,7 +5,7 @@ import Testing
 /// `charnn eval`'s default number is the loss of one pass over the text with the state carried;
 /// however the scorer cuts the text (forward chunks of T steps, file pieces of any byte size), it
 /// must equal a single forward pass over the whole text.
-@Suite("Eval: one pass over the text")
+@Suite("Eval: one pass over the text", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct OnePassEvalTests {
     /// Two rounds of the training corpus's lines: non-ASCII symbols (a combining accent, CJK, a
     /// ZWJ emoji sequence), CR LF line ends and a line of 1,600 bytes, so file pieces are cut both

@@ -1,3 +1,4 @@
+import CKernels
 @_spi(Internals) import CharNN
 import Foundation
 import Testing
@@ -61,6 +62,35 @@ struct OptimizationTests {
         #expect(abs(norms[0] - exact) < 1e-12 * exact)
     }
 
+    /// The kernel variants this process should run, read from /proc/cpuinfo's flags rather than
+    /// from the dispatcher's own cpuid probe, so a probe that misses a variant is caught; a
+    /// supported `CHARNN_SIMD` narrows them to the forced variant and those below it.
+    static func variantsFromCPUInfo() -> [String] {
+        let cpu = variantsOfCPU()
+        if let forced = ProcessInfo.processInfo.environment["CHARNN_SIMD"], let i = cpu.firstIndex(of: forced) { return Array(cpu[i...]) }
+        return cpu
+    }
+
+    private static func variantsOfCPU() -> [String] {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flagsLine = info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let avx512 = ["avx512f", "avx512vl", "avx512dq", "avx512bw"].allSatisfy(flags.contains)
+        let avx2 = flags.contains("avx2") && flags.contains("fma")
+        return (avx512 ? ["avx512"] : []) + (avx2 || avx512 ? ["avx2"] : []) + ["baseline"]
+    }
+
+    @Test("the kernel variants on offer are exactly those the CPU (and CHARNN_SIMD) allow, and each can be forced")
+    func variantsMatchCPU() throws {
+        try #require(FileManager.default.fileExists(atPath: "/proc/cpuinfo"))
+        let expected = Self.variantsFromCPUInfo()
+        #expect(Activations.availableVariants == expected, "cpuid level \(ck_cpu_simd_level())")
+        for name in ["avx512", "avx2", "baseline"] {
+            let forced = Activations.withVariant(name) { Activations.variant }
+            #expect(forced == (expected.contains(name) ? name : nil), "\(name)")
+        }
+    }
+
     @Test("clipping scales the whole gradient to the maximum norm and reports the norm before")
     func clipping() throws {
         let layout = tinyLayout()
@@ -99,8 +129,8 @@ struct OptimizationTests {
         #expect(options.automaticEvalEvery(validationSymbols: 20_000) == 250)
         // 505,650 symbols (Shakespeare's last 10 %): (10/3)·505,650 / 2048 = 823 → 850.
         #expect(options.automaticEvalEvery(validationSymbols: 505_650) == 850)
-        options.evalEvery = 100
-        #expect(options.evalEvery == 100)
+        // That an explicit evalEvery wins over this is checked by the log steps of
+        // TrainingRunTests' bitIdenticalResume (every 4 steps, not every 250).
     }
 
     @Test("--epochs and --steps count the run's total; the smaller wins")

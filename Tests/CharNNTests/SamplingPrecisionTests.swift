@@ -40,7 +40,27 @@ struct SamplingPrecisionTests {
         }
     }
 
-    @Test("a bfloat16 sampler computes what fp32 computes on the rounded model, and differs from unrounded fp32")
+    @Test("bf16 rounds exactly the matrices a step multiplies through, by name, and keeps the rest")
+    func roundedTensors() throws {
+        let model = SamplingTests.trained.model
+        let rounded = SamplingPrecision.bfloat16.applied(to: model)
+        // Named here rather than through ParameterRole, so a wrong role table is caught too.
+        let roundedNames = model.parameters.layout.tensors.map(\.name).filter {
+            $0 == "head.weight" || $0.contains("weight_ih") || $0.contains("weight_hh")
+        }
+        #expect(roundedNames.count == 2 * model.config.layers + 1, "\(roundedNames)")
+        for t in model.parameters.layout.tensors {
+            let before = try #require(model.parameters.tensor(t.name)), after = try #require(rounded.parameters.tensor(t.name))
+            let expected = roundedNames.contains(t.name) ? before.map { ck_float_from_bf16(ck_bf16_from_float($0)) } : before
+            #expect(after == expected, "\(t.name)")
+        }
+    }
+
+    /// Without AVX-512 there is no bf16 kernel: a bf16 sampler multiplies the rounded weights in
+    /// fp32 through the same code as the reference, so the comparison would be of one computation
+    /// with itself. roundedTensors checks, on every host, what that fallback computes from.
+    @Test("a bfloat16 sampler computes what fp32 computes on the rounded model, and differs from unrounded fp32",
+          .enabled(if: PackedGEMM.isSupported, "needs AVX-512, the only CPUs with the bf16 kernel"))
     func samplerMatchesRoundedModel() throws {
         let model = SamplingTests.trained.model
         let rounded = SamplingPrecision.bfloat16.applied(to: model)

@@ -41,7 +41,7 @@ struct SamplingTests {
         }
     }
 
-    @Test("a second thread is used once the weights read per symbol reach 384 KiB, and gives the same text")
+    @Test("a second thread is used once the weights read per symbol reach 384 KiB")
     func threadChoice() throws {
         func config(_ hidden: Int) -> ModelConfig {
             ModelConfig(vocabularySize: 65, embeddingSize: 64, hiddenSize: hidden, layers: 2)
@@ -53,6 +53,13 @@ struct SamplingTests {
         #expect(InferenceStep.recommendedThreads(for: config(512), precision: .bfloat16) == two)
         // Several streams multiply the arithmetic on each weight read.
         #expect(InferenceStep.recommendedThreads(for: config(64), streams: 4) == two)
+    }
+
+    /// Without AVX-512 the sampler's products go through OpenBLAS whatever `threads` says, so one
+    /// and two threads would run the same code and the comparison would prove nothing.
+    @Test("two sampling threads give the same text as one (the packed kernel's row split)",
+          .enabled(if: PackedGEMM.isSupported, "needs AVX-512: elsewhere the thread count does not reach the products"))
+    func threadsGiveSameText() throws {
         let model = Self.trained.model
         var texts: [String] = []
         for threads in [1, 2] {
@@ -80,11 +87,11 @@ struct SamplingTests {
         }
     }
 
-    @Test("output is valid UTF-8 made of vocabulary symbols, for a grapheme model on mixed scripts")
-    func validUTF8() throws {
+    // (A Swift String is valid UTF-8 by construction; the bytes `charnn sample` writes are checked
+    // as bytes in UseCLITests.)
+    @Test("output is made of vocabulary symbols, for a grapheme model on mixed scripts")
+    func vocabularySymbols() throws {
         let text = try Self.sample(SamplingOptions(temperature: 1.5), length: 2000)[0]
-        let bytes = Array(text.utf8)
-        #expect(String(validating: bytes, as: UTF8.self) != nil)
         let known = Set(Self.trained.tokenizer.vocabulary.symbols)
         #expect(Self.trained.tokenizer.symbols(of: text).allSatisfy { known.contains($0) || $0.contains("\r\n") })
         #expect(text.unicodeScalars.contains { $0.value > 0x2E80 }, "a long sample should reach CJK or emoji")

@@ -37,7 +37,7 @@ enum CharNNBinary {
     }
 }
 
-@Suite("Text: charnn vocab")
+@Suite("Text: charnn vocab", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct TextCLITests {
     private func temporaryFile(_ bytes: [UInt8]) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("charnn-text-\(UUID().uuidString).txt")

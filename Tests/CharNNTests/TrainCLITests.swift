@@ -6,7 +6,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite("charnn train: the command line")
+@Suite("charnn train: the command line", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct TrainCLITests {
     static let tiny = ["--layers", "1", "--hidden", "16", "--embedding", "8", "--batch", "4", "--seq", "8", "--threads", "1"]
 
@@ -76,7 +76,7 @@ struct TrainCLITests {
     }
 }
 
-@Suite("charnn export")
+@Suite("charnn export", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct ExportCLITests {
     @Test("--weights-only drops the optimizer and training state and still loads")
     func weightsOnly() throws {

@@ -2,7 +2,7 @@ import CharNN
 import Foundation
 import Testing
 
-@Suite("charnn sample, eval and inspect")
+@Suite("charnn sample, eval and inspect", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct UseCLITests {
     /// A model whose prediction ignores context: p(a) = 3/4, p(b) = 1/4 (zero weights, head bias
     /// [ln 3, 0]), so losses can be checked by hand.
@@ -66,6 +66,11 @@ struct UseCLITests {
         #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.hasPrefix("The "))
         let noEcho = try CharNNBinary.run(["sample", "--checkpoint", ck, "--seed", "5", "--length", "80", "--prime", "The ", "--no-echo"])
         #expect("The " + noEcho.stdout == a.stdout)
+        // The bytes on stdout are valid UTF-8: decoding would turn a broken sequence into U+FFFD,
+        // which the corpus does not hold. A hot, long sample reaches the multi-byte symbols.
+        let hot = try CharNNBinary.run(["sample", "--checkpoint", ck, "--seed", "9", "--length", "2000", "--temperature", "1.5"])
+        #expect(hot.status == 0 && hot.stdout.unicodeScalars.contains { $0.value > 0x7F } && !hot.stdout.contains("\u{FFFD}"),
+                "\(hot.stderr)")
         let unseeded = try CharNNBinary.run(["sample", "--checkpoint", ck, "--length", "5"])
         #expect(unseeded.stderr.contains("--seed"))
         let conflict = try CharNNBinary.run(["sample", "--checkpoint", ck, "--argmax", "--temperature", "0.5"])

@@ -4,7 +4,7 @@ import Testing
 
 /// The version is written in two places a person edits by hand: `charnnVersion` and the newest
 /// CHANGELOG.md section. These tests keep them from drifting apart.
-@Suite("Version")
+@Suite("Version", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct VersionTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -32,6 +32,17 @@ Stored tensors (PyTorch ``state_dict`` names of a ``ModuleDict`` with keys
 ``loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))`` (mean over
 B*T); gradients are of that loss.
 
+The same model, inputs and initial state run once more with dropout as charnn applies
+it in training (Sources/CharNN/Model/Dropout.swift): inverted dropout on the output of
+*every* LSTM layer, the last one included (before the head), which nn.LSTM's own
+``dropout`` (between layers only) cannot express, so the layers run one at a time.
+The masks are fixed, drawn here with probability P_DROP, each entry 0 or
+float32(1/(1-P_DROP)), the value charnn multiplies by::
+
+    dropout.mask [L,B,T,H]                                                -- F32
+    dropout.logits [B,T,V], dropout.loss [1], dropout.h_n, dropout.c_n,
+    dropout.grad.<param name>, dropout.grad.h0, dropout.grad.c0           -- F64
+
 How to run
 ----------
 Needs PyTorch (../shared/peers/README.md explains which wheel), for example in
@@ -65,6 +76,7 @@ import torch.nn.functional as F
 
 V, E, H, L, B, T = 17, 10, 12, 2, 4, 6
 SEED = 1234
+P_DROP = 0.25
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.normpath(
@@ -109,6 +121,45 @@ def run_float64(model, inputs, targets, h0, c0):
     grads["h0"] = h0_64.grad.detach().clone()
     grads["c0"] = c0_64.grad.detach().clone()
     return m64, logits.detach(), loss.detach(), h_n.detach(), c_n.detach(), grads
+
+
+def dropout_masks():
+    """Fixed masks [L, B, T, H]: 0 with probability P_DROP, else float32(1/(1-P_DROP))."""
+    g = torch.Generator().manual_seed(SEED + 1)
+    keep = np.float32(1) / (np.float32(1) - np.float32(P_DROP))
+    dropped = torch.rand(L, B, T, H, generator=g) < P_DROP
+    return torch.where(dropped, torch.tensor(0.0), torch.tensor(float(keep))).float()
+
+
+def run_float64_dropout(model, inputs, targets, h0, c0, masks):
+    """charnn's training forward with the given masks: layer by layer, each output masked."""
+    m64 = copy.deepcopy(model).double()
+    m64.zero_grad(set_to_none=True)
+    h0_64 = h0.double().requires_grad_(True)
+    c0_64 = c0.double().requires_grad_(True)
+    lstm = m64["lstm"]
+    x = m64["embedding"](inputs)
+    hs, cs = [], []
+    for k in range(L):
+        w = [getattr(lstm, f"{n}_l{k}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        h, c = h0_64[k], c0_64[k]
+        outs = []
+        for t in range(T):
+            gates = x[:, t] @ w[0].T + w[2] + h @ w[1].T + w[3]
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        hs.append(h)
+        cs.append(c)
+        x = torch.stack(outs, dim=1) * masks[k].double()
+    logits = m64["head"](x)
+    loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+    loss.backward()
+    grads = {name: p.grad.detach().clone() for name, p in m64.named_parameters()}
+    grads["h0"] = h0_64.grad.detach().clone()
+    grads["c0"] = c0_64.grad.detach().clone()
+    return logits.detach(), loss.detach(), torch.stack(hs).detach(), torch.stack(cs).detach(), grads
 
 
 def numpy_forward(t):
@@ -181,6 +232,12 @@ def main():
 
     model, inputs, targets, h0, c0 = build()
     m64, logits, loss, h_n, c_n, grads = run_float64(model, inputs, targets, h0, c0)
+    masks = dropout_masks()
+    d_logits, d_loss, d_hn, d_cn, d_grads = run_float64_dropout(model, inputs, targets, h0, c0, masks)
+    # With every mask entry 1 the layer-by-layer pass is the plain one: it computes what nn.LSTM does.
+    ones = run_float64_dropout(model, inputs, targets, h0, c0, torch.ones(L, B, T, H))
+    assert (ones[0] - logits).abs().max().item() < 1e-12
+    assert all((ones[4][n] - grads[n]).abs().max().item() < 1e-12 for n in grads)
 
     # The float64 copy must hold exactly the float32 values.
     for (n32, p32), (n64, p64) in zip(model.named_parameters(), m64.named_parameters()):
@@ -201,11 +258,18 @@ def main():
     tensors["c_n"] = c_n.numpy()
     for name in param_names + ["h0", "c0"]:
         tensors[f"grad.{name}"] = grads[name].numpy()
+    tensors["dropout.mask"] = masks.numpy()
+    tensors["dropout.logits"] = d_logits.numpy()
+    tensors["dropout.loss"] = d_loss.reshape(1).numpy()
+    tensors["dropout.h_n"] = d_hn.numpy()
+    tensors["dropout.c_n"] = d_cn.numpy()
+    for name in param_names + ["h0", "c0"]:
+        tensors[f"dropout.grad.{name}"] = d_grads[name].numpy()
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
 
     metadata = {
         "vocab_size": str(V), "embedding_size": str(E), "hidden_size": str(H),
-        "layers": str(L), "batch": str(B), "seq": str(T),
+        "layers": str(L), "batch": str(B), "seq": str(T), "dropout": str(P_DROP),
         "torch_version": torch.__version__,
         "description": "charnn LSTM reference: float32 weights, float64 forward/backward",
     }

@@ -17,6 +17,28 @@ public struct FileWriteError: Error, Equatable, CustomStringConvertible {
 /// the target, fsync the directory. A crash, a full disk or SIGKILL at any moment leaves the
 /// previous file whole (at worst a stray temporary, which the next write replaces).
 package enum AtomicFile {
+    /// Failures to inject into this task's saves, for tests (FaultInjectionTests): a full disk or
+    /// an I/O error at a chosen write or at fsync, which no unprivileged test can cause for real.
+    /// A task-local, so tests running in parallel never see each other's faults; nil (always, in
+    /// charnn itself) leaves the system calls untouched.
+    package struct InjectedFaults: Sendable {
+        /// At most this many bytes per write(2), so a save takes many writes (short writes are
+        /// legal and the loop must carry on after them).
+        package var bytesPerWrite: Int
+        /// The 1-based write that fails, if any.
+        package var failingWrite: Int?
+        /// Whether fsync of the temporary fails.
+        package var failFsync = false
+        /// The errno the failing call sets: ENOSPC, EIO…
+        package var error: Int32
+
+        package init(bytesPerWrite: Int, failingWrite: Int? = nil, failFsync: Bool = false, error: Int32) {
+            (self.bytesPerWrite, self.failingWrite, self.failFsync, self.error) = (bytesPerWrite, failingWrite, failFsync, error)
+        }
+    }
+
+    @TaskLocal package static var injectedFaults: InjectedFaults?
+
     public static func write(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
         let directory = parentDirectory(of: path)
         let name = String(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
@@ -33,10 +55,24 @@ package enum AtomicFile {
                 unlink(temporary)
             }
         }
-        var written = 0
+        let faults = injectedFaults
+        var written = 0, writes = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+            writes += 1
+            let n: Int
+            if let faults {
+                if writes == faults.failingWrite {
+                    errno = faults.error
+                    n = -1
+                } else {
+                    n = bytes.withUnsafeBytes { raw in
+                        Glibc.write(fd, raw.baseAddress! + written, min(raw.count - written, faults.bytesPerWrite))
+                    }
+                }
+            } else {
+                n = bytes.withUnsafeBytes { raw in
+                    Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                }
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -44,6 +80,7 @@ package enum AtomicFile {
             }
             written += n
         }
+        if faults?.failFsync == true { errno = faults!.error; throw fail("fsync failed") }
         guard fsync(fd) == 0 else { throw fail("fsync failed") }
         ok = true
         guard close(fd) == 0 else {

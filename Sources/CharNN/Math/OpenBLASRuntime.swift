@@ -28,20 +28,24 @@ import COpenBLAS
 
     /// The core type that suits this CPU when OpenBLAS picked a generic one, or nil.
     ///
-    /// Never answers SkylakeX for a CPU without AVX-512: those kernels die with SIGILL there. With
-    /// `CHARNN_SIMD` set, never a family wider than the variant it forces.
-    public static var betterCoreType: String? {
+    /// With `CHARNN_SIMD` set, never a family wider than the variant it forces (`ck_simd_level()`).
+    public static var betterCoreType: String? { betterCoreType(coreName: coreName, simdLevel: ck_simd_level()) }
+
+    /// The core type for a CPU of `simdLevel` (1 AVX-512, 2 AVX2 + FMA, 0 neither) when OpenBLAS
+    /// chose `coreName`, or nil to keep its choice. Only generic choices are replaced, and never
+    /// with SkylakeX for a CPU without AVX-512: those kernels die with SIGILL there.
+    package static func betterCoreType(coreName: String, simdLevel: Int32) -> String? {
         let generic = ["Prescott", "Core2", "Nehalem", "Katmai", "Coppermine", "Northwood", "Banias",
                        "Atom", "Penryn", "Dunnington", "unknown"]
         guard generic.contains(coreName) else { return nil }
-        switch ck_simd_level() {
+        switch simdLevel {
         case 1: return "SkylakeX"
         case 2: return "Haswell"
         default: return nil
         }
     }
 
-    static let reexecMarker = "CHARNN_OPENBLAS_REEXEC"
+    package static let reexecMarker = "CHARNN_OPENBLAS_REEXEC"
 
     /// The environment OpenBLAS should have been loaded with, where it differs from what it has:
     /// - `OPENBLAS_CORETYPE` when OpenBLAS chose generic kernels on a CPU that runs better ones;
@@ -50,25 +54,40 @@ import COpenBLAS
     ///   charnn's own threads between OpenBLAS calls.
     /// Values the user set are never replaced.
     public static var preferredEnvironment: [(String, String)] {
+        preferredEnvironment(environment: liveEnvironment, coreName: coreName, simdLevel: ck_cpu_simd_level())
+    }
+
+    package static func preferredEnvironment(environment: (String) -> String?, coreName: String, simdLevel: Int32) -> [(String, String)] {
         var wanted: [(String, String)] = []
-        if getenv("OPENBLAS_CORETYPE") == nil, let core = betterCoreType { wanted.append(("OPENBLAS_CORETYPE", core)) }
-        if getenv("OPENBLAS_THREAD_TIMEOUT") == nil { wanted.append(("OPENBLAS_THREAD_TIMEOUT", "4")) }
+        if environment("OPENBLAS_CORETYPE") == nil, let core = betterCoreType(coreName: coreName, simdLevel: simdLevel) {
+            wanted.append(("OPENBLAS_CORETYPE", core))
+        }
+        if environment("OPENBLAS_THREAD_TIMEOUT") == nil { wanted.append(("OPENBLAS_THREAD_TIMEOUT", "4")) }
         return wanted
     }
+
+    /// The variables to set before re-executing, or nil to carry on as loaded: when nothing is
+    /// wanted, or when this process is already the re-executed one (the marker is set), so a
+    /// value OpenBLAS ignores can never make charnn re-execute itself forever.
+    package static func reexecPlan(environment: (String) -> String?, coreName: String, simdLevel: Int32) -> [(String, String)]? {
+        guard environment(reexecMarker) == nil else { return nil }
+        let wanted = preferredEnvironment(environment: environment, coreName: coreName, simdLevel: simdLevel)
+        return wanted.isEmpty ? nil : wanted + [(reexecMarker, "1")]
+    }
+
+    private static func liveEnvironment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
     /// Re-executes the current program once with ``preferredEnvironment`` set, because OpenBLAS
     /// reads these variables only in its load-time constructor. Returns only if no re-exec was
     /// needed or possible; the marker variable stops a loop.
     public static func reexecWithPreferredEnvironmentIfNeeded(arguments: [String]) {
-        let wanted = preferredEnvironment
-        guard !wanted.isEmpty, getenv(reexecMarker) == nil else { return }
-        for (name, value) in wanted { setenv(name, value, 1) }
-        setenv(reexecMarker, "1", 1)
+        guard let plan = reexecPlan(environment: liveEnvironment, coreName: coreName, simdLevel: ck_cpu_simd_level()) else { return }
+        for (name, value) in plan { setenv(name, value, 1) }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
         execv("/proc/self/exe", &argv)
         // execv returned: carry on as loaded rather than fail.
         for pointer in argv { free(pointer) }
-        for (name, _) in wanted { unsetenv(name) }
+        for (name, _) in plan where name != reexecMarker { unsetenv(name) }
     }
 }

@@ -92,7 +92,11 @@ public struct CharModel: Sendable, Equatable {
                     packed: ws.packed(k), steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
                 state.h.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.hidden + N * H, count: B * H) }
                 state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
-                if ws.lastForwardUsedDropout, let rng {
+                if ws.lastForwardUsedDropout, let fixed = ws.fixedDropouts?[k] {
+                    precondition(fixed.count == N * H, "fixed dropouts must be [T, B, H]")
+                    dropoutForward(out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
+                                   probability: config.dropout, dropped: fixed)
+                } else if ws.lastForwardUsedDropout, let rng {
                     dropoutForward(
                         out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
                         probability: config.dropout, rng: &rng.pointee)

@@ -6,11 +6,28 @@ func dropoutForward(
     out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
     count: Int, probability p: Float, rng: inout RandomGenerator
 ) {
-    let keep = 1 / (1 - p)
+    let keep = dropoutScale(p)
     for n in 0..<count {
         let m: Float = rng.nextUnitFloat() < p ? 0 : keep
         mask[n] = m
         out[n] = x[n] * m
+    }
+}
+
+/// What kept units are multiplied by; shared by both forms of dropoutForward, so a test with
+/// fixed masks checks the scale training uses.
+@inline(__always) func dropoutScale(_ p: Float) -> Float { 1 / (1 - p) }
+
+/// As above with the choice of dropped units given (`dropped[n]`) instead of drawn: a reference
+/// implementation's masks, so a test can compare against it (``ModelWorkspace/fixedDropouts``).
+func dropoutForward(
+    out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+    count: Int, probability p: Float, dropped: [Bool]
+) {
+    let keep = dropoutScale(p)
+    for n in 0..<count {
+        mask[n] = dropped[n] ? 0 : keep
+        out[n] = x[n] * mask[n]
     }
 }
 

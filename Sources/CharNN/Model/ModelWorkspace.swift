@@ -35,6 +35,12 @@ public final class ModelWorkspace {
     /// on its own core (SplitBatchPass, Evaluator).
     public var recurrentThreads = 1
 
+    /// For tests only: per layer, which units [T, B, H] training forward passes drop, instead of
+    /// drawing them, so charnn can be checked against a reference that dropped the same units
+    /// (LSTMReferenceTests). The kept ones are scaled as in training. nil, as in all of charnn,
+    /// draws them.
+    package var fixedDropouts: [[Bool]]?
+
     /// Steps of the last forward pass (at most `steps`).
     var activeSteps: Int
     /// What the last forward pass did, so backward knows what it may use.

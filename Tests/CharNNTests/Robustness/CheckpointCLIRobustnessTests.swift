@@ -4,7 +4,7 @@ import Testing
 
 /// What the user sees for each bad checkpoint: one line naming the file and the problem from
 /// every command that reads checkpoints, and the damaged file left as it was.
-@Suite("Robustness: bad checkpoints on the command line")
+@Suite("Robustness: bad checkpoints on the command line", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct CheckpointCLIRobustnessTests {
     /// Damaged variants of a trained run's latest.safetensors, with the words their error must hold.
     static func damaged(_ bytes: [UInt8]) throws -> [(name: String, bytes: [UInt8], mentions: String)] {
@@ -39,7 +39,7 @@ struct CheckpointCLIRobustnessTests {
             for command in [["sample", "--checkpoint", path, "--length", "5"], ["eval", corpus, "--checkpoint", path],
                             ["export", path, dir + "/copy.safetensors"], ["inspect", path]] {
                 let result = try CharNNBinary.run(command)
-                expectCleanFailure(result, mentions: [path, variant.mentions])
+                expectCleanFailure(result, mentions: [path, variant.mentions], status: 65)  // read, but damaged or foreign
             }
             #expect(fileBytes(path) == variant.bytes, "a reader changed \(path)")
             #expect(!FileManager.default.fileExists(atPath: dir + "/copy.safetensors"))
@@ -56,7 +56,7 @@ struct CheckpointCLIRobustnessTests {
         for variant in try Self.damaged(good) {
             try Data(variant.bytes).write(to: URL(fileURLWithPath: latest))
             let result = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "4"] + tinyTrainArguments)
-            expectCleanFailure(result, mentions: [latest, variant.mentions])
+            expectCleanFailure(result, mentions: [latest, variant.mentions], status: 65)
             #expect(fileBytes(latest) == variant.bytes && fileBytes(dir + "/run/log.jsonl") == log)
             #expect(!FileManager.default.fileExists(atPath: dir + "/run/" + RunLock.fileName))
         }

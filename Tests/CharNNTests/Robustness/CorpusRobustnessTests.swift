@@ -4,7 +4,7 @@ import Testing
 
 /// Rows "Corpus files" of docs/robustness.md: each bad corpus ends `charnn train` with one line
 /// naming the file and the problem, and writes no run.
-@Suite("Robustness: corpus files")
+@Suite("Robustness: corpus files", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct CorpusRobustnessTests {
     /// A corpus made by `make` in a fresh directory; `charnn train` on it must fail cleanly.
     private func expectRefused(_ name: String, mentions: [String], status: Int32, make: (String) throws -> String) throws {
@@ -109,10 +109,13 @@ struct CorpusRobustnessTests {
         try Data([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]).write(to: URL(fileURLWithPath: binary))
         _ = try trainTinyRun(in: dir, steps: 2)
         let checkpoint = dir + "/run/latest.safetensors"
-        expectCleanFailure(try CharNNBinary.run(["eval", binary, "--checkpoint", checkpoint]), mentions: [binary, "ELF"])
+        expectCleanFailure(try CharNNBinary.run(["eval", binary, "--checkpoint", checkpoint]), mentions: [binary, "ELF"], status: 65)
         expectCleanFailure(try CharNNBinary.run(["vocab", binary]), mentions: [binary, "ELF"], status: 65)
-        expectCleanFailure(try CharNNBinary.run(["sample", "--checkpoint", checkpoint, "--prime-file", binary]), mentions: [binary, "ELF"])
+        expectCleanFailure(try CharNNBinary.run(["sample", "--checkpoint", checkpoint, "--prime-file", binary]), mentions: [binary, "ELF"],
+                           status: 65)
         expectCleanFailure(try CharNNBinary.run(["sample", "--checkpoint", checkpoint, "--prime-file", dir + "/none.txt"]),
-                           mentions: [dir + "/none.txt", "no such file"])
+                           mentions: [dir + "/none.txt", "no such file"], status: 66)
+        expectCleanFailure(try CharNNBinary.run(["eval", dir + "/none.txt", "--checkpoint", checkpoint]),
+                           mentions: [dir + "/none.txt", "no such file"], status: 66)
     }
 }

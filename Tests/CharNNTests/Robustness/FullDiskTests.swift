@@ -8,8 +8,9 @@ import Testing
 
 /// The full-disk row with a real full disk: a 256 KiB tmpfs, where writes fail with ENOSPC (the
 /// RLIMIT_FSIZE test in TrainingFaultTests covers the same path without privileges). Needs
-/// permission to mount, so it runs as root (CI's container) and is skipped elsewhere.
-@Suite("Robustness: a really full disk (tmpfs)")
+/// permission to mount (root with CAP_SYS_ADMIN), which CI containers usually lack: it is skipped
+/// there, and FaultInjectionTests covers ENOSPC at every write without privileges.
+@Suite("Robustness: a really full disk (tmpfs)", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct FullDiskTests {
     /// A fresh directory with a tmpfs of `kilobytes` mounted on it, or nil when mounting is not allowed.
     static func smallDisk(kilobytes: Int) -> String? {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Rows "Prime text" of docs/robustness.md.
-@Suite("Robustness: prime text")
+@Suite("Robustness: prime text", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct PrimeRobustnessTests {
     static func checkpoint() throws -> String {
         let dir = try temporaryDirectory("prime")
@@ -58,7 +58,7 @@ struct PrimeRobustnessTests {
 }
 
 /// Sampling options at the edge of their range behave as their limit, never as NaN.
-@Suite("Robustness: sampling at extreme temperatures")
+@Suite("Robustness: sampling at extreme temperatures", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct ExtremeTemperatureTests {
     @Test("a temperature so small that 1/T overflows samples greedily instead of picking the last symbol")
     func tinyTemperature() throws {

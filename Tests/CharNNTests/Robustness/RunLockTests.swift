@@ -8,7 +8,7 @@ import Testing
 
 /// Issue 7, part 4: two `charnn train` processes on one run directory. The second refuses with
 /// the holder's pid; a lock left by a killed process is detected as stale and taken over.
-@Suite("Robustness: one run directory, one trainer")
+@Suite("Robustness: one run directory, one trainer", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct RunLockTests {
     @Test("a second charnn train on a busy run directory refuses in one line (exit 75) and changes nothing")
     func secondProcessRefused() throws {

@@ -9,7 +9,7 @@ import Testing
 /// Rows "Faults during training" of docs/robustness.md: a full disk, SIGKILL while saving, a
 /// non-finite loss and the run directory deleted mid-run. Each ends in one line, a status in
 /// 1...127, and the last good checkpoint intact and loadable.
-@Suite("Robustness: faults during training")
+@Suite("Robustness: faults during training", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct TrainingFaultTests {
     @Test("a full disk while saving: exit 74, the previous checkpoints intact, no temporary left")
     func diskFull() throws {
@@ -43,35 +43,85 @@ struct TrainingFaultTests {
         #expect(try Checkpoint.load(from: latest).training?.step == 8)
     }
 
-    @Test("SIGKILL at random moments while saving: every checkpoint left behind loads")
-    func killWhileSaving() throws {
+    static func inode(_ path: String) -> UInt64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+    }
+
+    /// Polls every 20 ms for up to `seconds`, suspended rather than blocked in between: the test
+    /// runner has a thread per core, and a blocking wait this long starved other tests past their
+    /// time limits.
+    static func poll(seconds: Double, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    /// Runs `charnn` to its end without blocking a runner thread (see ``poll(seconds:_:)``).
+    static func runToEnd(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let child = try RunningCharNN(arguments)
+        _ = await poll(seconds: 180) { !child.process.isRunning }
+        if child.process.isRunning { kill(child.pid, SIGKILL) }
+        return child.finish()
+    }
+
+    /// The CI-sized scripts/soak-resume.sh: SIGKILL at random moments until at least three kills
+    /// have landed during a checkpoint save (a temporary the killed process left shows it), each
+    /// followed by --resume; the finished run must equal an uninterrupted one to the bit.
+    @Test("SIGKILL at random moments, three or more during a save: every checkpoint loads, and resume ends bit-identical",
+          .timeLimit(.minutes(4)))
+    func killWhileSaving() async throws {
         let dir = try temporaryDirectory("kill")
         let corpus = try writeSmallCorpus(in: dir)
-        let latest = dir + "/run/latest.safetensors"
+        let run = dir + "/run", latest = run + "/latest.safetensors"
+        // --save-every 1: a save (write, fsync, rename, fsync) is in flight most of the time. The
+        // same --steps in every session, so each resumes the same cosine plan.
+        let arguments = ["--steps", "200", "--save-every", "1", "--eval-every", "5", "--quiet"] + tinyTrainArguments
+        let reference = try await Self.runToEnd(["train", corpus, "--out", dir + "/reference"] + arguments)
+        try #require(reference.status == 0, "\(reference.stderr)")
         var rng = RandomGenerator(seed: 5)
-        var killedMidSave = 0
-        for round in 0..<6 {
+        var kills = 0, killedMidSave = 0, finishedEarly = 0
+        let deadline = Date().addingTimeInterval(120)
+        while killedMidSave < 3 || kills < 6 {
+            try #require(Date() < deadline, "only \(killedMidSave) of \(kills) kills landed during a save in two minutes")
             let mode = FileManager.default.fileExists(atPath: latest) ? "--resume" : "--force"
-            // --save-every 1: a save is in flight a large part of the time.
-            let child = try RunningCharNN(["train", corpus, "--out", dir + "/run", mode, "--steps", "100000", "--save-every", "1",
-                                           "--eval-every", "5"] + tinyTrainArguments)
-            let started = child.wait(seconds: 30) { FileManager.default.fileExists(atPath: latest) }
-            #expect(started, "round \(round): \(child.stderr)")
-            Thread.sleep(forTimeInterval: Double(rng.next() % 200) / 1000)
+            // Each save renames a new file over latest: a new inode shows this session is
+            // training and saving, past its start-up (where a kill would prove nothing).
+            let before = Self.inode(latest)
+            let child = try RunningCharNN(["train", corpus, "--out", run, mode] + arguments)
+            let saving = await Self.poll(seconds: 30) { Self.inode(latest) != before || !child.process.isRunning }
+            #expect(saving, "kill \(kills): \(child.stderr)")
+            try await Task.sleep(for: .milliseconds(rng.next() % 100))
             kill(child.pid, SIGKILL)
             let result = child.finish()
-            #expect(result.status == SIGKILL, "round \(round): \(result.stderr)")  // Foundation reports the signal
-            let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/run")
-            if names.contains(where: { $0.hasSuffix(".tmp-\(child.pid)") }) { killedMidSave += 1 }
-            for file in ["latest", "best"] where FileManager.default.fileExists(atPath: dir + "/run/\(file).safetensors") {
-                #expect(throws: Never.self, "round \(round)") { try Checkpoint.load(from: dir + "/run/\(file).safetensors") }
+            if result.status == 0 {
+                // The session reached step 200 before the kill: start the run over, keeping count.
+                finishedEarly += 1
+                try FileManager.default.removeItem(atPath: run)
+                continue
+            }
+            #expect(result.status == SIGKILL, "kill \(kills): \(result.stderr)")  // Foundation reports the signal
+            kills += 1
+            let names = try FileManager.default.contentsOfDirectory(atPath: run)
+            if names.contains(where: { $0.hasSuffix(".safetensors.tmp-\(child.pid)") }) { killedMidSave += 1 }
+            for file in ["latest", "best"] where FileManager.default.fileExists(atPath: run + "/\(file).safetensors") {
+                #expect(throws: Never.self, "kill \(kills)") { try Checkpoint.load(from: run + "/\(file).safetensors") }
             }
         }
-        // The next session removes what the killed ones left half-written.
-        let last = try CharNNBinary.run(["train", corpus, "--out", dir + "/run", "--resume", "--steps", "1", "--save-every", "1"] + tinyTrainArguments)
+        print("\(kills) kills, \(killedMidSave) during a save; \(finishedEarly) session(s) finished before their kill")
+        // The next session removes what the killed ones left half-written, and finishes the run.
+        let last = try await Self.runToEnd(["train", corpus, "--out", run, "--resume"] + arguments)
         #expect(last.status == 0, "\(last.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").allSatisfy { !$0.contains(".tmp-") })
-        print("killed mid-save in \(killedMidSave) of 6 rounds")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run).allSatisfy { !$0.contains(".tmp-") })
+        let a = try Checkpoint.load(from: dir + "/reference/latest.safetensors"), b = try Checkpoint.load(from: latest)
+        #expect(b.training?.step == 200)
+        #expect(a.model.parameters.values == b.model.parameters.values && a.optimizer == b.optimizer)
+        #expect(a.training?.cursor == b.training?.cursor && a.training?.rng == b.training?.rng && a.carriedState == b.carriedState)
+        let bestA = try Checkpoint.load(from: dir + "/reference/best.safetensors"), bestB = try Checkpoint.load(from: run + "/best.safetensors")
+        #expect(bestA.model.parameters.values == bestB.model.parameters.values && bestA.training?.step == bestB.training?.step)
     }
 
     @Test("a non-finite loss stops the run in one line and keeps the last good checkpoint")
