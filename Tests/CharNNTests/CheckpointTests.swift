@@ -1,3 +1,4 @@
+import CKernels
 @_spi(Internals) import CharNN
 import Foundation
 import Testing
@@ -111,6 +112,22 @@ struct CheckpointTests {
     func crc() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         #expect(CRC32C.checksum([]) == 0)
+    }
+
+    // The process computes CRC-32C with SSE4.2; CHARNN_SIMD=baseline takes the table instead (the
+    // level is per process, so only a child can run it). The child verifies what this process
+    // wrote and writes a copy this process verifies: a wrong table would fail one or the other.
+    @Test("the table CRC-32C (CHARNN_SIMD=baseline) agrees with the SSE4.2 one, both ways",
+          .enabled(if: ck_cpu_simd_level() != 0, "needs AVX2 or AVX-512 (and so SSE4.2): on a baseline CPU both sides take the table, which crc() checks"),
+          .timeLimit(.minutes(3)))  // a child process
+    func crcTableAgrees() throws {
+        let dir = try temporaryDirectory("crc-table")
+        let path = dir + "/full.safetensors", copy = dir + "/copy.safetensors"
+        try Self.fullCheckpoint().write(to: path)
+        let result = try CharNNBinary.run(["export", path, copy], environment: ["CHARNN_SIMD": "baseline"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let exported = try Checkpoint.load(from: copy)
+        #expect(exported.model == (try Checkpoint.load(from: path)).model)
     }
 
     @Test("an atomic write replaces the file whole and leaves no temporary behind")

@@ -1,4 +1,4 @@
-@_spi(Internals) import CharNN
+@_spi(Internals) @testable import CharNN
 import Testing
 
 /// The model's contracts beyond the numbers: layouts, validation, state carrying and dropout.
@@ -83,5 +83,23 @@ struct ModelTests {
         #expect(try trainingLoss(seed: 1) == trainingLoss(seed: 1))
         #expect(try trainingLoss(seed: 1) != trainingLoss(seed: 2))
         #expect(try trainingLoss(seed: 1) != evaluation)
+    }
+
+    @Test("dropout drops each unit with probability p and scales the kept ones by 1/(1-p)", arguments: [Float(0.1), 0.3, 0.5])
+    func dropoutRate(p: Float) {
+        // The loss tests above only see that dropout changes something; a mask drawn at the
+        // wrong rate would still pass them. 100 000 draws put the dropped fraction within
+        // 0.01 of p (over six standard deviations at p = 0.5).
+        let n = 100_000
+        let x = [Float](repeating: 2, count: n)
+        var out = [Float](repeating: 0, count: n), mask = out
+        var rng = RandomGenerator(seed: 11)
+        x.withUnsafeBufferPointer { xs in
+            dropoutForward(out: &out, mask: &mask, x: xs.baseAddress!, count: n, probability: p, rng: &rng)
+        }
+        let dropped = mask.filter { $0 == 0 }.count
+        #expect(abs(Double(dropped) / Double(n) - Double(p)) < 0.01, "dropped \(dropped) of \(n) at p = \(p)")
+        #expect(mask.allSatisfy { $0 == 0 || $0 == 1 / (1 - p) })
+        #expect(zip(out, mask).allSatisfy { $0 == 2 * $1 })
     }
 }

@@ -128,6 +128,24 @@ struct SamplingTests {
         #expect(counts.allSatisfy { $0 > 0 })
     }
 
+    @Test("top-p keeps the smallest set whose mass reaches p, stopping when it lands exactly on p")
+    func topPBoundary() throws {
+        // Four equal weights (exactly 1 each, so the sums are exact): the first two reach
+        // exactly half the mass, so top-p 0.5 keeps those two and never a third. Equal weights
+        // keep index order, so the two are symbols 0 and 1.
+        let logits: [Float] = [0, 0, 0, 0]
+        var picker = try SymbolPicker(options: SamplingOptions(topP: 0.5), vocabularySize: 4)
+        var rng = RandomGenerator(seed: 7)
+        var seen = Set<Int>()
+        for _ in 0..<400 { seen.insert(logits.withUnsafeBufferPointer { picker.pick($0, rng: &rng) }) }
+        #expect(seen == [0, 1])
+        // Just above the boundary one more symbol is needed.
+        picker = try SymbolPicker(options: SamplingOptions(topP: 0.5000001), vocabularySize: 4)
+        seen = []
+        for _ in 0..<400 { seen.insert(logits.withUnsafeBufferPointer { picker.pick($0, rng: &rng) }) }
+        #expect(seen == [0, 1, 2])
+    }
+
     @Test("invalid sampling options are refused, naming the field")
     func invalidOptions() {
         for (options, field) in [(SamplingOptions(temperature: 0), "temperature"), (SamplingOptions(temperature: .nan), "temperature"),
