@@ -39,7 +39,13 @@ struct CheckpointTests {
 
     @Test("the file is plain safetensors with PyTorch names and charnn metadata")
     func layout() throws {
-        let file = try SafeTensorsFile(bytes: try Self.fullCheckpoint().serialized())
+        let bytes = try Self.fullCheckpoint().serialized()
+        let file = try SafeTensorsFile(bytes: bytes)
+        // The header is padded with spaces to a multiple of 8 bytes, as the safetensors format
+        // asks, so the tensor data starts 8-byte aligned for readers that map the file.
+        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        #expect(headerLength % 8 == 0, "header of \(headerLength) bytes")
+        #expect(bytes[8 + headerLength - 1] == UInt8(ascii: "}") || bytes[8 + headerLength - 1] == UInt8(ascii: " "))
         let names = file.tensors.map(\.name)
         #expect(names.first == "embedding.weight")
         #expect(names.contains("lstm.weight_hh_l1") && names.contains("head.bias"))

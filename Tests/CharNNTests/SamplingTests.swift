@@ -106,6 +106,19 @@ struct SamplingTests {
         #expect(try Self.sample(SamplingOptions(temperature: 1), seed: 11) != greedy)
     }
 
+    @Test("greedy decoding breaks ties towards the lowest index, whatever the options")
+    func argmaxTies() throws {
+        // Equal weights keep index order in the top-k/top-p sort; argmax must agree, or
+        // --argmax and --top-k 1 would pick different symbols on a tie.
+        let logits: [Float] = [1, 3, 3, 2, 3]
+        #expect(logits.withUnsafeBufferPointer { SymbolPicker.argmax($0) } == 1)
+        for options in [SamplingOptions(argmax: true), SamplingOptions(topK: 1), SamplingOptions(temperature: 1e-320)] {
+            var picker = try SymbolPicker(options: options, vocabularySize: 5)
+            var rng = RandomGenerator(seed: 4)
+            #expect(logits.withUnsafeBufferPointer { picker.pick($0, rng: &rng) } == 1, "\(options)")
+        }
+    }
+
     @Test("top-k and top-p restrict choices to the most likely symbols")
     func restriction() throws {
         let logits: [Float] = [1, 5, 3, 4, 2]
