@@ -4,7 +4,12 @@
 # The programs run in alternation (charnn, torch, numpy, charnn, …) so that the machine's drift
 # hits all of them alike; the script prints the median of each ratio over the pairs.
 #
-#   scripts/compare-peers.sh [pairs] [config ...]      # configs: small medium large (default: all)
+#   scripts/compare-peers.sh [--isa avx2] [pairs] [config ...]   # configs: small medium large (default: all)
+#
+# --isa avx2 limits every contender to AVX2 + FMA, so an AVX-512 machine measures the AVX2 world
+# too: charnn through CHARNN_SIMD=avx2 (docs/simd.md), PyTorch through ATEN_CPU_CAPABILITY=avx2 and
+# ONEDNN_MAX_CPU_ISA=AVX2, numpy's (and charnn's) OpenBLAS through OPENBLAS_CORETYPE=Haswell. The
+# script then asks each contender what it runs and stops if one did not take the setting.
 #
 # Needs PyTorch and numpy (../shared/peers/README.md explains which wheel), by default in a virtual
 # environment inside the repository's ignored .build folder:
@@ -14,7 +19,18 @@
 # Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+isa=native
+if [[ ${1:-} == --isa ]]; then
+  isa=${2:-}
+  shift 2 || shift $#
+fi
+case $isa in
+  native) ;;
+  avx2) export CHARNN_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell ;;
+  *) echo "compare-peers: --isa takes avx2 (or is left out for the CPU's own), got '$isa'" >&2; exit 2 ;;
+esac
 pairs=${1:-3}
+[[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "compare-peers: the number of pairs must be a positive whole number, got '$pairs'" >&2; exit 2; }
 shift || true
 [[ $# -gt 0 ]] && configs=("$@") || configs=(small medium large)
 peers=../shared/peers
@@ -30,6 +46,20 @@ swift build -c release --product charnn >&2
 charnn="$(swift build -c release --show-bin-path)/charnn"
 out=$(mktemp -d)
 echo "charnn: $($charnn doctor --json)" >&2
+if [[ $isa == avx2 ]]; then
+  # Each contender must say it took the limit; a silent fallback would compare other worlds.
+  "$charnn" doctor --json | grep -q '"simd_kernels":"avx2"' ||
+    { echo "compare-peers: charnn does not run its avx2 kernels under CHARNN_SIMD=avx2 (charnn doctor --json)" >&2; exit 2; }
+  "$python" - <<'PY' >&2
+import sys, torch, numpy, threadpoolctl
+capability = torch.backends.cpu.get_cpu_capability()
+blas = [i for i in threadpoolctl.threadpool_info() if i.get("internal_api") == "openblas"]
+arch = blas[0].get("architecture") if blas else None
+print(f"compare-peers --isa avx2: torch {capability}, numpy's OpenBLAS {arch}")
+if capability.upper() not in ("AVX2", "DEFAULT") or (arch is not None and arch != "Haswell"):
+    sys.exit("compare-peers: a peer did not take the AVX2 limit")
+PY
+fi
 
 for config in "${configs[@]}"; do
   case $config in
