@@ -27,3 +27,18 @@ enum JSONOutput {
         value.flatMap { $0.isFinite ? $0 : nil }
     }
 }
+
+/// An optional that JSON output writes as `null` when absent. JSONEncoder leaves a nil optional's
+/// key out; with this every object of a kind has the same keys, so the output's shape never varies.
+@propertyWrapper
+struct Nullable<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    // Explicit, so memberwise initializers take the optional itself.
+    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}

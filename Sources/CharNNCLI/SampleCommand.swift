@@ -130,7 +130,8 @@ struct SampleCommand: ParsableCommand {
     }
 }
 
-/// `charnn sample --json`: the texts, the seed used and the settings that made them.
+/// `charnn sample --json`: the texts, the seed used and the settings that made them (a setting
+/// not given as `null`).
 private struct SampleReport: Encodable {
     var samples: [String]
     var seed: UInt64
@@ -139,29 +140,11 @@ private struct SampleReport: Encodable {
     var length: Int
     var count: Int
     var prime: String
-    var temperature: Double?
-    var topK: Int?
-    var topP: Double?
+    @Nullable var temperature: Double?
+    @Nullable var topK: Int?
+    @Nullable var topP: Double?
     var argmax: Bool
-    var stop: String?
-
-    /// Every key is written, a setting not given as `null`, so the object's shape never varies.
-    func encode(to encoder: any Encoder) throws {
-        enum Key: String, CodingKey { case samples, seed, checkpoint, precision, length, count, prime, temperature, topK, topP, argmax, stop }
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(samples, forKey: .samples)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(checkpoint, forKey: .checkpoint)
-        try c.encode(precision, forKey: .precision)
-        try c.encode(length, forKey: .length)
-        try c.encode(count, forKey: .count)
-        try c.encode(prime, forKey: .prime)
-        try c.encode(temperature, forKey: .temperature)
-        try c.encode(topK, forKey: .topK)
-        try c.encode(topP, forKey: .topP)
-        try c.encode(argmax, forKey: .argmax)
-        try c.encode(stop, forKey: .stop)
-    }
+    @Nullable var stop: String?
 }
 
 /// The checkpoint to use: the one named, the newest best.safetensors under ./checkpoints, or

@@ -157,16 +157,16 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// `charnn train --json`: how the run ended, as one object.
+/// `charnn train --json`: how the run ended, as one object (a missing loss as `null`).
 private struct TrainSummaryReport: Encodable {
     var stopReason: String
     var steps: Int
     var epochs: Double
     var elapsedSeconds: Double
     var charsPerSecond: Double
-    var finalTrainLoss: Double?
-    var finalValidationLoss: Double?
-    var bestValidationLoss: Double?
+    @Nullable var finalTrainLoss: Double?
+    @Nullable var finalValidationLoss: Double?
+    @Nullable var bestValidationLoss: Double?
     var runDirectory: String
     var corpus: String
 
@@ -185,25 +185,6 @@ private struct TrainSummaryReport: Encodable {
         bestValidationLoss = JSONOutput.finite(summary.bestValidationLoss)
         runDirectory = summary.runDirectory
         self.corpus = corpus
-    }
-
-    /// Every key is written, a missing loss as `null`, so the object's shape never varies.
-    func encode(to encoder: any Encoder) throws {
-        enum Key: String, CodingKey {
-            case stopReason, steps, epochs, elapsedSeconds, charsPerSecond, finalTrainLoss, finalValidationLoss
-            case bestValidationLoss, runDirectory, corpus
-        }
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encode(stopReason, forKey: .stopReason)
-        try c.encode(steps, forKey: .steps)
-        try c.encode(epochs, forKey: .epochs)
-        try c.encode(elapsedSeconds, forKey: .elapsedSeconds)
-        try c.encode(charsPerSecond, forKey: .charsPerSecond)
-        try c.encode(finalTrainLoss, forKey: .finalTrainLoss)
-        try c.encode(finalValidationLoss, forKey: .finalValidationLoss)
-        try c.encode(bestValidationLoss, forKey: .bestValidationLoss)
-        try c.encode(runDirectory, forKey: .runDirectory)
-        try c.encode(corpus, forKey: .corpus)
     }
 }
 
