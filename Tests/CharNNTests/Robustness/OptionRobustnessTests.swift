@@ -66,7 +66,10 @@ struct OptionRobustnessTests {
             ["sample", "--checkpoint", "/nonexistent.safetensors", "--top-p", "1", "--seed", "18446744073709551615", "--count", "4096"],
           ])
     func validEdges(arguments: [String]) throws {
-        let result = try CharNNBinary.run(arguments)
+        // Each train case gets its own run directory: the cases run in parallel, and two runs on
+        // one directory rightly refuse each other (exit 75) before either reads its corpus.
+        let out = arguments[0] == "train" ? ["--out", try temporaryDirectory("edges") + "/run"] : []
+        let result = try CharNNBinary.run(arguments + out)
         // Past validation (not 64): the missing file is the error, with its own status.
         expectCleanFailure(result, mentions: ["/nonexistent"], status: 66)
     }
