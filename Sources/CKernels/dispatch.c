@@ -126,3 +126,9 @@ void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, 
                     float step_size, float c2root) {
     ck_active->adam_update(theta, g, m, v, n, beta1, beta2, eps, step_size, c2root);
 }
+void ck_gru_cell_forward(float *gx, const float *gh, const float *h_prev, float *h, size_t batch, size_t hidden) {
+    ck_active->gru_cell_forward(gx, gh, h_prev, h, batch, hidden);
+}
+void ck_gru_cell_backward(float *gx, float *gh, const float *h_prev, float *dh, size_t batch, size_t hidden) {
+    ck_active->gru_cell_backward(gx, gh, h_prev, dh, batch, hidden);
+}

@@ -222,3 +222,64 @@ CK_TARGET static void CK_NAME(adam_update)(float *restrict theta, const float *r
         theta[i] -= step_size * mi / (CK_SQRT(vi) / c2root + eps);
     }
 }
+
+// The GRU cell (PyTorch's nn.GRU) at one step. gx holds the input side x·W_ihᵀ + b_ih as [r | z | n]
+// per row, gh the hidden side h_prev·W_hhᵀ + b_hh the same way (the two stay apart because n
+// multiplies only the hidden side by r):
+//   r = σ(x_r + h_r),  z = σ(x_z + h_z),  n = tanh(x_n + r ⊙ h_n),  h = (1 − z) ⊙ n + z ⊙ h_prev
+// In place: gx becomes the activated r, z, n; gh is left as it is (backward needs h_n).
+CK_INLINE void CK_NAME(gru_cell_row_forward)(float *restrict xr, float *restrict xz, float *restrict xn,
+                                             const float *restrict hr, const float *restrict hz,
+                                             const float *restrict hn, const float *restrict hp,
+                                             float *restrict h, size_t hidden) {
+    for (size_t j = 0; j < hidden; j++) {
+        float r = CK_NAME(sigmoid1)(xr[j] + hr[j]);
+        float z = CK_NAME(sigmoid1)(xz[j] + hz[j]);
+        float n = CK_NAME(tanh1)(xn[j] + r * hn[j]);
+        xr[j] = r;
+        xz[j] = z;
+        xn[j] = n;
+        h[j] = (1.0f - z) * n + z * hp[j];
+    }
+}
+
+CK_TARGET static void CK_NAME(gru_cell_forward)(float *gx, const float *gh, const float *h_prev, float *h,
+                                                size_t batch, size_t hidden) {
+    for (size_t b = 0; b < batch; b++) {
+        float *x = gx + b * 3 * hidden;
+        const float *g = gh + b * 3 * hidden;
+        CK_NAME(gru_cell_row_forward)(x, x + hidden, x + 2 * hidden, g, g + hidden, g + 2 * hidden,
+                                      h_prev + b * hidden, h + b * hidden, hidden);
+    }
+}
+
+// Backward of one GRU step, in place: gx holds r, z, n on entry and the input side's gradient
+// [dr | dz | dn] (pre-activation) on exit; gh holds the hidden side's pre-activations on entry and
+// their gradient [dr | dz | r ⊙ dn] on exit. dh is the total gradient reaching h on entry and its
+// direct part to h_prev, z ⊙ dh, on exit (the caller adds gh · W_hh).
+CK_INLINE void CK_NAME(gru_cell_row_backward)(float *restrict xr, float *restrict xz, float *restrict xn,
+                                              float *restrict hr, float *restrict hz, float *restrict hn,
+                                              const float *restrict hp, float *restrict dh, size_t hidden) {
+    for (size_t j = 0; j < hidden; j++) {
+        float r = xr[j], z = xz[j], n = xn[j], d = dh[j];
+        float dn = d * (1.0f - z) * (1.0f - n * n);
+        float dz = d * (hp[j] - n) * z * (1.0f - z);
+        float dr = dn * hn[j] * r * (1.0f - r);
+        xr[j] = dr;
+        xz[j] = dz;
+        xn[j] = dn;
+        hr[j] = dr;
+        hz[j] = dz;
+        hn[j] = dn * r;
+        dh[j] = d * z;
+    }
+}
+
+CK_TARGET static void CK_NAME(gru_cell_backward)(float *gx, float *gh, const float *h_prev, float *dh,
+                                                 size_t batch, size_t hidden) {
+    for (size_t b = 0; b < batch; b++) {
+        float *x = gx + b * 3 * hidden, *g = gh + b * 3 * hidden;
+        CK_NAME(gru_cell_row_backward)(x, x + hidden, x + 2 * hidden, g, g + hidden, g + 2 * hidden,
+                                       h_prev + b * hidden, dh + b * hidden, hidden);
+    }
+}

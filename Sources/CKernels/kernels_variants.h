@@ -17,6 +17,8 @@ typedef struct {
     void (*lstm_cell_backward)(float *, const float *, const float *, const float *, float *, size_t, size_t);
     double (*sum_squares)(const float *, size_t);
     void (*adam_update)(float *, const float *, float *, float *, size_t, float, float, float, float, float);
+    void (*gru_cell_forward)(float *, const float *, const float *, float *, size_t, size_t);
+    void (*gru_cell_backward)(float *, float *, const float *, float *, size_t, size_t);
 } ck_table;
 
 #define CK_DEFINE_TABLE(v)                                                                         \
@@ -24,7 +26,7 @@ typedef struct {
         #v, ck_##v##_sigmoid, ck_##v##_tanh, ck_##v##_sigmoid_backward, ck_##v##_tanh_backward,   \
         ck_##v##_softmax, ck_##v##_log_softmax, ck_##v##_softmax_xent,                            \
         ck_##v##_lstm_cell_forward, ck_##v##_lstm_cell_backward, ck_##v##_sum_squares,            \
-        ck_##v##_adam_update};
+        ck_##v##_adam_update, ck_##v##_gru_cell_forward, ck_##v##_gru_cell_backward};
 
 #if defined(__x86_64__)
 extern const ck_table ck_table_avx512;

@@ -17,7 +17,8 @@ struct BenchCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The UTF-8 text to train on.", valueName: "corpus"))
     var corpus: String
-    @Option(help: "Stacked LSTM layers.") var layers = 2
+    @Option(help: "The recurrent cell: lstm, gru or rnn.") var cell = RecurrentCell.lstm
+    @Option(help: "Stacked recurrent layers.") var layers = 2
     @Option(help: "Units per layer.") var hidden = 512
     @Option(help: "Embedding size.") var embedding = 64
     @Option(help: "Streams per batch.") var batch = 50
@@ -40,9 +41,10 @@ struct BenchCommand: ParsableCommand {
             let tokenized = try Tokenizer.build(fromFile: corpus)
             let data = TrainingData(tokenizer: tokenized.tokenizer, tokens: tokenized.tokens, validationFraction: 0,
                                     fileName: corpus)
-            let benchmark = TrainingBenchmark(layers: layers, hidden: hidden, embedding: embedding, batch: batch, steps: seq,
+            var benchmark = TrainingBenchmark(layers: layers, hidden: hidden, embedding: embedding, batch: batch, steps: seq,
                                               threads: threads, warmupIterations: warmup, iterations: iters,
                                               sampleSymbols: sampleSymbols)
+            benchmark.cell = cell
             for result in try benchmark.run(on: data) { try JSONOutput.print(result) }
         }
     }

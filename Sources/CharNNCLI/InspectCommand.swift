@@ -37,7 +37,7 @@ struct InspectCommand: ParsableCommand {
         print("file:        \(info.path) (\(ByteCountFormatter.string(fromByteCount: Int64(info.fileBytes), countStyle: .file)))")
         print("format:      charnn checkpoint v\(info.formatVersion ?? "?"), \(info.contents ?? "?") (written by charnn \(info.charnnVersion ?? "?"))")
         if let c = info.config, let n = info.parameterCount {
-            print("model:       \(c.layers)×\(c.hiddenSize) LSTM, embedding \(c.embeddingSize), dropout \(c.dropout), \(n) parameters")
+            print("model:       \(c.layers)×\(c.hiddenSize) \(c.cell.displayName), embedding \(c.embeddingSize), dropout \(c.dropout), \(n) parameters")
         }
         if let size = info.vocabularySize {
             print("vocabulary:  \(size) symbols (\(info.unit ?? "?"), \(info.normalization ?? "?")): \(info.vocabularyPreview.joined(separator: " "))\(size > info.vocabularyPreview.count ? " …" : "")")

@@ -6,7 +6,7 @@ import CharNN
 enum OptionNames {
     static let flags: [String: String] = [
         // TrainingOptions
-        "layers": "--layers", "hiddenSize": "--hidden", "embeddingSize": "--embedding", "dropout": "--dropout",
+        "cell": "--cell", "layers": "--layers", "hiddenSize": "--hidden", "embeddingSize": "--embedding", "dropout": "--dropout",
         "batch": "--batch", "sequenceLength": "--seq", "learningRate": "--lr", "schedule": "--lr-schedule",
         "warmupSteps": "--warmup-steps", "clip": "--clip", "averageDecay": "--average-decay", "epochs": "--epochs",
         "maxSteps": "--steps", "timeBudgetSeconds": "--time", "validationFraction": "--val-frac",

@@ -8,13 +8,14 @@ import Synchronization
 #endif
 
 extension LearningRateSchedule: ExpressibleByArgument {}
+extension RecurrentCell: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let defaults = TrainingOptions()
 
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a character-level LSTM language model on a UTF-8 text file.",
+        abstract: "Train a character-level LSTM (or GRU, or RNN) language model on a UTF-8 text file.",
         discussion: """
             The last --val-frac of the text is held out to measure how well the model predicts text it \
             has not seen (validation loss, in nats and bits per character: lower is better). Training \
@@ -38,13 +39,15 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Text") var text: TextArguments
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stacked LSTM layers (default: \(defaults.layers)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The recurrent cell: lstm, gru (PyTorch's nn.GRU) or rnn (nn.RNN with tanh) (default: \(defaults.cell.rawValue)).", valueName: "cell"))
+    var cell: RecurrentCell?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stacked recurrent layers (default: \(defaults.layers)).", valueName: "n"))
     var layers: Int?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Units in each LSTM layer; more learn more but train slower (default: \(defaults.hiddenSize)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Units in each recurrent layer; more learn more but train slower (default: \(defaults.hiddenSize)).", valueName: "n"))
     var hidden: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("Size of each symbol's embedding vector (default: \(defaults.embeddingSize)).", valueName: "n"))
     var embedding: Int?
-    @Option(parsing: .unconditional, help: ArgumentHelp("Fraction of LSTM outputs zeroed at random during training, against overfitting; 0 to 0.9 (default: \(defaults.dropout)).", valueName: "p"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Fraction of recurrent layer outputs zeroed at random during training, against overfitting; 0 to 0.9 (default: \(defaults.dropout)).", valueName: "p"))
     var dropout: Float?
     @Option(parsing: .unconditional, help: ArgumentHelp("Parallel streams read side by side through the text (default: \(defaults.batch)).", valueName: "n"))
     var batch: Int?
@@ -103,6 +106,7 @@ struct TrainCommand: ParsableCommand {
 
     func trainingOptions() throws -> TrainingOptions {
         var o = TrainingOptions()
+        o.cell = cell ?? o.cell
         o.layers = layers ?? o.layers
         o.hiddenSize = hidden ?? o.hiddenSize
         o.embeddingSize = embedding ?? o.embeddingSize

@@ -32,7 +32,7 @@ struct TrainingReporter {
         case .started(let start):
             let c = start.config
             let what = start.resumedFromStep.map { "Resuming at step \($0)" } ?? "Training"
-            emit("\(what): \(c.layers)×\(c.hiddenSize) LSTM, embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
+            emit("\(what): \(c.layers)×\(c.hiddenSize) \(c.cell.displayName), embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
                 + "\(start.vocabularySize) symbols in the vocabulary; \(start.trainSymbols) training and \(start.validationSymbols) validation symbols; "
                 + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.sequenceLength) symbols. Writing to \(start.runDirectory)/")
             if let decay = start.options.averageDecay {

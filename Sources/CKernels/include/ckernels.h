@@ -124,6 +124,18 @@ void ck_lstm_cell_backward_threaded(float *gates, const float *c_prev, const flo
 // with SSE4.2 where available (and ck_simd_level() is not baseline). crc32c("123456789") == 0xE3069283.
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);
 
+// The GRU cell (PyTorch's nn.GRU, gates r, z, n) at one step, per-ISA like the LSTM cell.
+// gx: the input side x·W_ihᵀ + b_ih, [B, 3H] as [r | z | n] per row; gh: the hidden side
+// h_prev·W_hhᵀ + b_hh, [B, 3H]; h_prev, h: [B, H].
+//   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r·h_n), h = (1 − z)·n + z·h_prev
+// gx becomes the activated r, z, n (what backward needs, with gh and h_prev).
+void ck_gru_cell_forward(float *gx, const float *gh, const float *h_prev, float *h, size_t batch, size_t hidden);
+// Backward of one GRU step, in place. gx: r, z, n on entry, the input side's pre-activation gradient
+// on exit; gh: the hidden side's pre-activations on entry, their gradient on exit ([dr | dz | r·dn]);
+// dh [B, H]: the total gradient reaching h on entry, its direct part z·dh to h_prev on exit (the
+// caller adds gh · W_hh).
+void ck_gru_cell_backward(float *gx, float *gh, const float *h_prev, float *dh, size_t batch, size_t hidden);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,8 @@ import Foundation
 /// A fixed, repeatable measurement of training and batch-1 sampling speed, for `charnn bench`
 /// and the side-by-side comparison with PyTorch (scripts/compare-peers.sh).
 @_spi(Internals) public struct TrainingBenchmark: Sendable {
+    /// The recurrent cell; the LSTM unless set.
+    public var cell = RecurrentCell.lstm
     public var layers: Int
     public var hidden: Int
     public var embedding: Int
@@ -33,6 +35,7 @@ import Foundation
     /// One measured phase, printed as a JSON line.
     public struct Result: Sendable, Codable {
         public var phase: String
+        public var cell: String
         public var layers: Int, hidden: Int, embedding: Int, batch: Int, seq: Int, vocab: Int, threads: Int
         public var iterations: Int
         public var seconds: Double
@@ -44,16 +47,18 @@ import Foundation
         public var kernels: String
 
         enum CodingKeys: String, CodingKey {
-            case phase, layers, hidden, embedding, batch, seq, vocab, threads, iterations, seconds, loss, kernels
+            case phase, cell, layers, hidden, embedding, batch, seq, vocab, threads, iterations, seconds, loss, kernels
             case charsPerSecond = "chars_per_s", gflopsPerSecond = "gflops_per_s", peakRSSMiB = "peak_rss_mib"
             case openblasCore = "openblas_core"
         }
     }
 
     /// Forward matrix FLOPs per symbol, as ../shared/peers/common.py counts them:
-    /// per layer 2·4H·(X + H) with X the layer's input size, plus the head's 2·H·V.
-    public static func forwardFlopsPerSymbol(layers: Int, hidden: Int, input: Int, vocabulary: Int) -> Double {
-        let config = ModelConfig(vocabularySize: vocabulary, embeddingSize: input, hiddenSize: hidden, layers: layers)
+    /// per layer 2·G·H·(X + H) with X the layer's input size and G the cell's gate count (4 for the
+    /// LSTM), plus the head's 2·H·V.
+    public static func forwardFlopsPerSymbol(layers: Int, hidden: Int, input: Int, vocabulary: Int,
+                                             cell: RecurrentCell = .lstm) -> Double {
+        let config = ModelConfig(vocabularySize: vocabulary, embeddingSize: input, hiddenSize: hidden, layers: layers, cell: cell)
         return 2 * Double(config.matrixWeightCount)
     }
 
@@ -68,6 +73,7 @@ import Foundation
     /// ``SamplingPrecision``.
     public func run(on data: TrainingData) throws -> [Result] {
         var options = TrainingOptions()
+        options.cell = cell
         options.layers = layers
         options.hiddenSize = hidden
         options.embeddingSize = embedding
@@ -88,12 +94,12 @@ import Foundation
             let loss = try trainer.train(steps: iterations)
             return (trainer.model, (clock.now - start).seconds, loss)
         }()
-        let trainFlops = 3 * Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
+        let trainFlops = 3 * Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V, cell: cell)
         let chars = Double(iterations * batch * steps) / trainSeconds
         var results = [result("train", iterations: iterations, seconds: trainSeconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
         // Batch-1 sampling, in fp32 ("sample") and with bf16 weights ("sample_bf16").
-        let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V)
+        let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V, cell: cell)
         for precision in SamplingPrecision.allCases {
             let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config, precision: precision))
             OpenBLASRuntime.setThreads(sampleThreads)
@@ -112,7 +118,7 @@ import Foundation
 
     private func result(_ phase: String, iterations: Int, seconds: Double, chars: Double, flops: Double, vocab: Int,
                         loss: Double?) -> Result {
-        Result(phase: phase, layers: layers, hidden: hidden, embedding: embedding, batch: phase.hasPrefix("sample") ? 1 : batch,
+        Result(phase: phase, cell: cell.rawValue, layers: layers, hidden: hidden, embedding: embedding, batch: phase.hasPrefix("sample") ? 1 : batch,
                seq: steps, vocab: vocab, threads: OpenBLASRuntime.threads, iterations: iterations, seconds: seconds,
                charsPerSecond: chars, gflopsPerSecond: chars * flops / 1e9, peakRSSMiB: Self.peakRSSMiB, loss: loss,
                openblasCore: OpenBLASRuntime.coreName, kernels: Activations.variant)

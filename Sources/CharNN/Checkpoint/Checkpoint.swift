@@ -10,8 +10,9 @@ public struct Checkpoint: Sendable {
     /// The value of the `format` metadata key that marks a safetensors file as a charnn checkpoint.
     public static let formatName = "charnn.checkpoint"
     /// Version 2 added `metadata_crc32c`; version 3 stores the model's shape only in `model` (no
-    /// longer also in the training options) and records `unicode_version`. Older files still load.
-    public static let formatVersion = 3
+    /// longer also in the training options) and records `unicode_version`; version 4 records the
+    /// recurrent cell (`model.cell`: lstm, gru or rnn). Older files still load, as LSTMs.
+    public static let formatVersion = 4
 
     /// The model: its config and weights (the weight average, when the run keeps one).
     public var model: CharModel
@@ -52,6 +53,8 @@ public struct Checkpoint: Sendable {
     /// The model config as stored in metadata, with PyTorch-style key names.
     struct StoredModelConfig: Codable {
         var vocab_size: Int, embedding_size: Int, hidden_size: Int, num_layers: Int, dropout: Float
+        /// Absent before format version 4, which means the LSTM.
+        var cell: RecurrentCell?
     }
 
     /// Adam's hyperparameters and step count, stored beside its moment tensors.
@@ -84,7 +87,8 @@ extension Checkpoint {
             CheckpointKey.contents: training == nil ? "weights" : "full",
             CheckpointKey.model: json(StoredModelConfig(
                 vocab_size: model.config.vocabularySize, embedding_size: model.config.embeddingSize,
-                hidden_size: model.config.hiddenSize, num_layers: model.config.layers, dropout: model.config.dropout)),
+                hidden_size: model.config.hiddenSize, num_layers: model.config.layers, dropout: model.config.dropout,
+                cell: model.config.cell)),
             CheckpointKey.tokenizer: json(tokenizer),
             CheckpointKey.unicodeVersion: unicodeVersion ?? Tokenizer.unicodeVersion,
         ]

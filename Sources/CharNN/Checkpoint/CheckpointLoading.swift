@@ -82,7 +82,8 @@ extension Checkpoint {
         let storedConfig = try decode(StoredModelConfig.self, CheckpointKey.model)
         let config = ModelConfig(
             vocabularySize: storedConfig.vocab_size, embeddingSize: storedConfig.embedding_size,
-            hiddenSize: storedConfig.hidden_size, layers: storedConfig.num_layers, dropout: storedConfig.dropout)
+            hiddenSize: storedConfig.hidden_size, layers: storedConfig.num_layers, dropout: storedConfig.dropout,
+            cell: storedConfig.cell ?? .lstm)
         do { try config.validate() } catch { throw .invalid(path: path, reason: error.description) }
         let tokenizer = try decode(Tokenizer.self, CheckpointKey.tokenizer)
         guard tokenizer.vocabulary.count == config.vocabularySize else {

@@ -1,4 +1,5 @@
-/// A character-level language model: embedding → stacked LSTM → dropout → linear head.
+/// A character-level language model: embedding → stacked recurrent layers (LSTM, GRU or RNN, the
+/// config's ``ModelConfig/cell``) → dropout → linear head.
 ///
 /// The weights are a value (``ParameterSet``); running the model needs a ``ModelWorkspace`` sized
 /// for the batch, which holds the activations that ``backward(workspace:into:)`` consumes. Token
@@ -55,7 +56,7 @@ public struct CharModel: Sendable, Equatable {
         rng: UnsafeMutablePointer<RandomGenerator>?
     ) throws(ModelError) -> Double? {
         let B = ws.batch, T = tokens.count / B, N = B * T
-        let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize
+        let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize, cell = config.cell
         guard ws.config == config else { throw .shapeMismatch("workspace was built for another model") }
         guard tokens.count == N, (1...ws.steps).contains(T) else {
             throw .shapeMismatch("expected [T, \(B)] tokens with T from 1 to \(ws.steps), got \(tokens.count)")
@@ -82,16 +83,26 @@ public struct CharModel: Sendable, Equatable {
                 if k == 0 {
                     embeddingProjectionForward(
                         gates: act.gates, tokens: ws.tokens, count: N, table: p + layout.embedding.offset,
-                        weightIH: p + layout.weightIH[0].offset, biasIH: p + layout.biasIH[0].offset, biasHH: p + layout.biasHH[0].offset,
-                        vocabularyGates: ws.vocabularyGates, vocabulary: V, embedding: E, hidden: H)
+                        weightIH: p + layout.weightIH[0].offset, biasIH: p + layout.biasIH[0].offset,
+                        biasHH: cell == .gru ? nil : p + layout.biasHH[0].offset,
+                        vocabularyGates: ws.vocabularyGates, vocabulary: V, embedding: E, gateRows: config.gateRows)
                 }
                 state.h.withUnsafeBufferPointer { act.hidden.update(from: $0.baseAddress! + k * B * H, count: B * H) }
-                state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
-                lstmForward(
-                    x: input, weights: layerWeights(p, layout, k), act: act, biasScratch: ws.biasScratch,
-                    packed: ws.packed(k), steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
+                let weights = layerWeights(p, layout, k), I = config.inputSize(ofLayer: k)
+                switch cell {
+                case .lstm:
+                    state.c.withUnsafeBufferPointer { act.cell.update(from: $0.baseAddress! + k * B * H, count: B * H) }
+                    lstmForward(
+                        x: input, weights: weights, act: act, biasScratch: ws.biasScratch,
+                        packed: ws.packed(k), steps: T, batch: B, input: I, hidden: H)
+                    state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
+                case .gru:
+                    gruForward(x: input, weights: weights, act: act, packed: ws.packed(k), steps: T, batch: B, input: I, hidden: H)
+                case .rnn:
+                    rnnForward(x: input, weights: weights, act: act, biasScratch: ws.biasScratch, packed: ws.packed(k),
+                               steps: T, batch: B, input: I, hidden: H)
+                }
                 state.h.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.hidden + N * H, count: B * H) }
-                state.c.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: k * B * H).update(from: act.cell + N * H, count: B * H) }
                 if ws.lastForwardUsedDropout, let fixed = ws.fixedDropouts?[k] {
                     precondition(fixed.count == N * H, "fixed dropouts must be [T, B, H]")
                     dropoutForward(out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
@@ -141,17 +152,29 @@ public struct CharModel: Sendable, Equatable {
                     dh.update(repeating: 0, count: B * H)
                     dc.update(repeating: 0, count: B * H)
                     let x = k == 0 ? nil : UnsafePointer(ws.layerOutput(k - 1))
-                    lstmBackward(
-                        dx: dOut, dOut: dOut, x: x, weights: layerWeights(p, layout, k),
-                        grads: layerGradients(g, layout, k), act: ws.layers[k], dh: dh, dc: dc,
-                        ones: ws.ones, packed: ws.packed(k),
-                        steps: T, batch: B, input: config.inputSize(ofLayer: k), hidden: H)
+                    let weights = layerWeights(p, layout, k), grads = layerGradients(g, layout, k)
+                    let I = config.inputSize(ofLayer: k)
+                    switch config.cell {
+                    case .lstm:
+                        lstmBackward(
+                            dx: dOut, dOut: dOut, x: x, weights: weights, grads: grads, act: ws.layers[k], dh: dh, dc: dc,
+                            ones: ws.ones, packed: ws.packed(k), steps: T, batch: B, input: I, hidden: H)
+                    case .gru:
+                        gruBackward(
+                            dx: dOut, dOut: dOut, x: x, weights: weights, grads: grads, act: ws.layers[k], dh: dh,
+                            ones: ws.ones, packed: ws.packed(k), steps: T, batch: B, input: I, hidden: H)
+                    case .rnn:
+                        rnnBackward(
+                            dx: dOut, dOut: dOut, x: x, weights: weights, grads: grads, act: ws.layers[k], dh: dh,
+                            ones: ws.ones, packed: ws.packed(k), steps: T, batch: B, input: I, hidden: H)
+                    }
                 }
+                // The GRU's b_hh is not in the symbol table: gruBackward formed its gradient.
                 embeddingProjectionBackward(
                     dGates: ws.layers[0].gates, tokens: ws.tokens, count: N, table: p + layout.embedding.offset,
                     weightIH: p + layout.weightIH[0].offset, dTable: g + layout.embedding.offset, dWeightIH: g + layout.weightIH[0].offset,
-                    dBiasIH: g + layout.biasIH[0].offset, dBiasHH: g + layout.biasHH[0].offset, vocabularyGates: ws.vocabularyGates,
-                    vocabulary: V, embedding: config.embeddingSize, hidden: H)
+                    dBiasIH: g + layout.biasIH[0].offset, dBiasHH: config.cell == .gru ? nil : g + layout.biasHH[0].offset,
+                    vocabularyGates: ws.vocabularyGates, vocabulary: V, embedding: config.embeddingSize, gateRows: config.gateRows)
                 ws.activationsConsumed = true
             }
         }
@@ -166,7 +189,7 @@ public struct CharModel: Sendable, Equatable {
         var dx = [Float](repeating: 0, count: N * E)
         parameters.values.withUnsafeBufferPointer { p in
             dx.withUnsafeMutableBufferPointer { out in
-                BLAS.gemm(m: N, n: E, k: 4 * config.hiddenSize, ws.layers[0].gates,
+                BLAS.gemm(m: N, n: E, k: config.gateRows, ws.layers[0].gates,
                           p.baseAddress! + parameters.layout.weightIH[0].offset, into: out.baseAddress!)
             }
         }
@@ -181,12 +204,12 @@ public struct CharModel: Sendable, Equatable {
         }
     }
 
-    private func layerWeights(_ p: UnsafePointer<Float>, _ o: ParameterLayout, _ k: Int) -> LSTMWeights<UnsafePointer<Float>> {
-        LSTMWeights(weightIH: p + o.weightIH[k].offset, weightHH: p + o.weightHH[k].offset, biasIH: p + o.biasIH[k].offset, biasHH: p + o.biasHH[k].offset)
+    private func layerWeights(_ p: UnsafePointer<Float>, _ o: ParameterLayout, _ k: Int) -> RecurrentWeights<UnsafePointer<Float>> {
+        RecurrentWeights(weightIH: p + o.weightIH[k].offset, weightHH: p + o.weightHH[k].offset, biasIH: p + o.biasIH[k].offset, biasHH: p + o.biasHH[k].offset)
     }
 
-    private func layerGradients(_ g: UnsafeMutablePointer<Float>, _ o: ParameterLayout, _ k: Int) -> LSTMWeights<UnsafeMutablePointer<Float>> {
-        LSTMWeights(weightIH: g + o.weightIH[k].offset, weightHH: g + o.weightHH[k].offset, biasIH: g + o.biasIH[k].offset, biasHH: g + o.biasHH[k].offset)
+    private func layerGradients(_ g: UnsafeMutablePointer<Float>, _ o: ParameterLayout, _ k: Int) -> RecurrentWeights<UnsafeMutablePointer<Float>> {
+        RecurrentWeights(weightIH: g + o.weightIH[k].offset, weightHH: g + o.weightHH[k].offset, biasIH: g + o.biasIH[k].offset, biasHH: g + o.biasHH[k].offset)
     }
 }
 
@@ -197,7 +220,8 @@ extension ModelWorkspace {
         Array(UnsafeBufferPointer(start: logits, count: batch * activeSteps * config.vocabularySize))
     }
 
-    /// dLoss/dh0 and dLoss/dc0 of every layer after the last backward, [L, B, H] each.
+    /// dLoss/dh0 and dLoss/dc0 of every layer after the last backward, [L, B, H] each (c's all
+    /// zero for the GRU and RNN, which have no cell state).
     public func initialStateGradient() -> (h: [Float], c: [Float]) {
         let count = config.layers * batch * config.hiddenSize
         return (Array(UnsafeBufferPointer(start: stateGradientH, count: count)),

@@ -8,39 +8,11 @@ import CKernels
 // runs the fused cell kernel. Backward runs the cell kernels back through time, then forms all the
 // weight gradients with GEMMs over the T·B rows at once.
 
-/// A layer's parameters (or their gradients) inside the flat parameter buffer.
-struct LSTMWeights<P> {
-    var weightIH: P  // [4H, I]
-    var weightHH: P  // [4H, H]
-    var biasIH: P    // [4H]
-    var biasHH: P    // [4H]
-}
-
-/// The recurrent weights packed for ``PackedGEMM``, one buffer per layer: forward packs W_hhᵀ
-/// as [H, 4H] into it, backward repacks it as W_hh [4H, H] (the forward layout is dead by then),
-/// so the two layouts share the memory.
-struct PackedRecurrentWeights {
-    var buffer: UnsafeMutablePointer<Float>
-    var threads: Int
-
-    /// Floats the buffer needs for either layout.
-    static func count(hidden H: Int) -> Int {
-        max(PackedGEMM.packedCount(k: H, n: 4 * H), PackedGEMM.packedCount(k: 4 * H, n: H))
-    }
-}
-
-/// What forward keeps for backward, one set per layer, allocated once per (B, T).
-struct LSTMActivations {
-    var gates: UnsafeMutablePointer<Float>   // [T, B, 4H] activated i, f, g, o
-    var hidden: UnsafeMutablePointer<Float>  // [T+1, B, H]; slot 0 is the initial h
-    var cell: UnsafeMutablePointer<Float>    // [T+1, B, H]; slot 0 is the initial c
-}
-
 /// x: [T, B, I] → act.hidden[1...T]: [T, B, H], with act.hidden[0], act.cell[0] holding h0, c0.
 /// x nil: act.gates already holds every step's x_t · W_ihᵀ + b_ih + b_hh (layer 0, whose input
 /// projection comes from the vocabulary table, see Embedding.swift).
 func lstmForward(
-    x: UnsafePointer<Float>?, weights w: LSTMWeights<UnsafePointer<Float>>, act: LSTMActivations,
+    x: UnsafePointer<Float>?, weights w: RecurrentWeights<UnsafePointer<Float>>, act: RecurrentActivations,
     biasScratch: UnsafeMutablePointer<Float>, packed: PackedRecurrentWeights?,
     steps T: Int, batch B: Int, input I: Int, hidden H: Int
 ) {
@@ -82,8 +54,8 @@ func lstmForward(
 /// ones: at least T·B ones, for the bias sums.
 func lstmBackward(
     dx: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>?,
-    weights w: LSTMWeights<UnsafePointer<Float>>, grads: LSTMWeights<UnsafeMutablePointer<Float>>,
-    act: LSTMActivations, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
+    weights w: RecurrentWeights<UnsafePointer<Float>>, grads: RecurrentWeights<UnsafeMutablePointer<Float>>,
+    act: RecurrentActivations, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>,
     ones: UnsafePointer<Float>, packed: PackedRecurrentWeights?,
     steps T: Int, batch B: Int, input I: Int, hidden H: Int
 ) {

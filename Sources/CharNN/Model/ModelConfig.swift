@@ -1,19 +1,24 @@
-/// The shape of a charnn model: embedding → `layers` stacked LSTMs of `hiddenSize` units →
-/// dropout → linear head over the vocabulary.
+/// The shape of a charnn model: embedding → `layers` stacked recurrent layers (LSTM, GRU or RNN)
+/// of `hiddenSize` units → dropout → linear head over the vocabulary.
 public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
+    /// The recurrent cell of every layer.
+    public var cell: RecurrentCell
     /// Number of symbols in the vocabulary (the embedding's rows and the head's outputs).
     public var vocabularySize: Int
-    /// Width of each symbol's embedding vector, the first LSTM layer's input size.
+    /// Width of each symbol's embedding vector, the first recurrent layer's input size.
     public var embeddingSize: Int
-    /// Units per LSTM layer.
+    /// Units per recurrent layer.
     public var hiddenSize: Int
-    /// Number of stacked LSTM layers.
+    /// Number of stacked recurrent layers.
     public var layers: Int
-    /// Probability of zeroing each LSTM output during training (0 turns dropout off).
+    /// Probability of zeroing each recurrent layer's output during training (0 turns dropout off).
     public var dropout: Float
 
-    /// A configuration from its fields; dropout defaults to 0. Nothing is checked until ``validate()``.
-    public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float = 0) {
+    /// A configuration from its fields; dropout defaults to 0 and the cell to the LSTM. Nothing is
+    /// checked until ``validate()``.
+    public init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float = 0,
+                cell: RecurrentCell = .lstm) {
+        self.cell = cell
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         self.hiddenSize = hiddenSize
@@ -21,10 +26,13 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         self.dropout = dropout
     }
 
-    /// Input width of LSTM layer `k`: the embedding for the first, the layer below's output after.
+    /// Input width of recurrent layer `k`: the embedding for the first, the layer below's output after.
     public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : hiddenSize }
 
-    /// Entries of the matrices one step multiplies through: each layer's [4H, in + H] and the
+    /// Rows of each layer's weights: the cell's gate count × H.
+    public var gateRows: Int { cell.gateCount * hiddenSize }
+
+    /// Entries of the matrices one step multiplies through: each layer's [gates·H, in + H] and the
     /// head's [V, H] (the embedding is a lookup; biases are not products). A forward step costs
     /// twice this in FLOPs and, at batch 1, reads each of these weights once.
     public var matrixWeightCount: Int { ParameterLayout(config: self).matrixWeightCount }
@@ -39,6 +47,20 @@ public struct ModelConfig: Codable, Sendable, Equatable, Hashable {
         if hiddenSize < 1 { throw .invalidConfig("hidden size must be at least 1, got \(hiddenSize)") }
         if layers < 1 { throw .invalidConfig("layer count must be at least 1, got \(layers)") }
         if !(dropout >= 0 && dropout < 1) { throw .invalidConfig("dropout must be in [0, 1), got \(dropout)") }
+    }
+}
+
+extension ModelConfig {
+    private enum CodingKeys: String, CodingKey { case cell, vocabularySize, embeddingSize, hiddenSize, layers, dropout }
+
+    /// Reads a config; one written before the cell was a choice has no `cell` and is an LSTM.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+                  embeddingSize: try c.decode(Int.self, forKey: .embeddingSize),
+                  hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), layers: try c.decode(Int.self, forKey: .layers),
+                  dropout: try c.decode(Float.self, forKey: .dropout),
+                  cell: try c.decodeIfPresent(RecurrentCell.self, forKey: .cell) ?? .lstm)
     }
 }
 

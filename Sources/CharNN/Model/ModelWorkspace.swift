@@ -17,16 +17,16 @@ public final class ModelWorkspace {
     private let storage: UnsafeMutablePointer<Float>
     private let storageCount: Int
 
-    let vocabularyGates: UnsafeMutablePointer<Float> // [V, 4H]: layer 0's input projection per symbol, then its gradient
-    let layers: [LSTMActivations]                   // per layer
+    let vocabularyGates: UnsafeMutablePointer<Float> // [V, G·H]: layer 0's input projection per symbol, then its gradient
+    let layers: [RecurrentActivations]              // per layer
     let dropoutMasks: [UnsafeMutablePointer<Float>] // per layer [T, B, H], when dropout > 0
     let dropped: [UnsafeMutablePointer<Float>]      // per layer [T, B, H], when dropout > 0
     let logits: UnsafeMutablePointer<Float>         // [T, B, V]; dLoss/dLogits after the loss
     let rowLosses: UnsafeMutablePointer<Float>      // [T, B]
     let gradient: UnsafeMutablePointer<Float>       // [T, B, H]: dLoss/d(layer output), then d(layer input)
     let stateGradientH: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dh0 after backward
-    let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward
-    let biasScratch: UnsafeMutablePointer<Float>    // [4H]
+    let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward (zero outside the LSTM)
+    let biasScratch: UnsafeMutablePointer<Float>    // [G·H]
     let ones: UnsafeMutablePointer<Float>           // [max(T·B, 1)]
     let packedRecurrent: [PackedRecurrentWeights]   // per layer, when PackedGEMM is supported
 
@@ -63,10 +63,10 @@ public final class ModelWorkspace {
         activeSteps = steps
         let N = batch * steps, B = batch
         let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
-        let useDropout = config.dropout > 0
-        let perLayer = N * 4 * H + 2 * (N + B) * H + (useDropout ? 2 * N * H : 0)
-        let packedEach = PackedGEMM.isSupported ? PackedRecurrentWeights.count(hidden: H) : 0
-        storageCount = V * 4 * H + L * perLayer + N * V + N + N * H + 2 * L * B * H + 4 * H + N + L * packedEach
+        let useDropout = config.dropout > 0, cell = config.cell, G = config.gateRows
+        let perLayer = RecurrentActivations.count(cell: cell, rows: N, batch: B, hidden: H) + (useDropout ? 2 * N * H : 0)
+        let packedEach = PackedGEMM.isSupported ? PackedRecurrentWeights.count(hidden: H, gateRows: G) : 0
+        storageCount = V * G + L * perLayer + N * V + N + N * H + 2 * L * B * H + G + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: N)
@@ -79,12 +79,13 @@ public final class ModelWorkspace {
             defer { cursor += count }
             return cursor
         }
-        vocabularyGates = take(V * 4 * H)
-        var layers: [LSTMActivations] = [], masks: [UnsafeMutablePointer<Float>] = []
+        vocabularyGates = take(V * G)
+        var layers: [RecurrentActivations] = [], masks: [UnsafeMutablePointer<Float>] = []
         var dropped: [UnsafeMutablePointer<Float>] = []
         for _ in 0..<L {
-            layers.append(LSTMActivations(
-                gates: take(N * 4 * H), hidden: take((N + B) * H), cell: take((N + B) * H)))
+            layers.append(RecurrentActivations(
+                gates: take(N * G), hidden: take((N + B) * H), cell: take(cell == .lstm ? (N + B) * H : 0),
+                hiddenGates: take(cell == .gru ? N * G : 0)))
             if useDropout {
                 masks.append(take(N * H))
                 dropped.append(take(N * H))
@@ -98,7 +99,7 @@ public final class ModelWorkspace {
         gradient = take(N * H)
         stateGradientH = take(L * B * H)
         stateGradientC = take(L * B * H)
-        biasScratch = take(4 * H)
+        biasScratch = take(G)
         ones = take(N)
         ones.update(repeating: 1, count: N)
         packedRecurrent = PackedGEMM.isSupported ? (0..<L).map { _ in
@@ -124,7 +125,7 @@ public final class ModelWorkspace {
         return p
     }
 
-    /// The output of LSTM layer k as the next layer (or the head) sees it: after dropout if on.
+    /// The output of recurrent layer k as the next layer (or the head) sees it: after dropout if on.
     func layerOutput(_ k: Int) -> UnsafeMutablePointer<Float> {
         lastForwardUsedDropout ? dropped[k] : layers[k].hidden + batch * config.hiddenSize
     }

@@ -1,28 +1,34 @@
-/// What one parameter tensor is in the model, independent of how PyTorch names it.
+/// What one parameter tensor is in the model, independent of how PyTorch names it. The recurrent
+/// roles are the same for every cell; the layout's cell gives them their module's name.
 public enum ParameterRole: Sendable, Hashable {
     /// The embedding table, [V, E] (`embedding.weight`).
     case embedding
-    /// LSTM layer `layer`'s input-to-gates weights, [4H, input size] (`lstm.weight_ih_l{layer}`).
+    /// Recurrent layer `layer`'s input-to-gates weights, [G·H, input size] (`lstm.weight_ih_l{layer}`),
+    /// G the cell's ``RecurrentCell/gateCount``.
     case weightIH(layer: Int)
-    /// LSTM layer `layer`'s hidden-to-gates weights, [4H, H] (`lstm.weight_hh_l{layer}`).
+    /// Recurrent layer `layer`'s hidden-to-gates weights, [G·H, H] (`lstm.weight_hh_l{layer}`).
     case weightHH(layer: Int)
-    /// LSTM layer `layer`'s input-side gate bias, [4H] (`lstm.bias_ih_l{layer}`).
+    /// Recurrent layer `layer`'s input-side gate bias, [G·H] (`lstm.bias_ih_l{layer}`).
     case biasIH(layer: Int)
-    /// LSTM layer `layer`'s hidden-side gate bias, [4H] (`lstm.bias_hh_l{layer}`).
+    /// Recurrent layer `layer`'s hidden-side gate bias, [G·H] (`lstm.bias_hh_l{layer}`).
     case biasHH(layer: Int)
     /// The output head's weights, [V, H] (`head.weight`).
     case headWeight
     /// The output head's bias, [V] (`head.bias`).
     case headBias
 
-    /// The PyTorch `state_dict` name of the tensor in this role, e.g. `lstm.weight_hh_l1`.
-    public var name: String {
-        switch self {
+    /// The PyTorch `state_dict` name of the tensor in this role in an LSTM model, e.g. `lstm.weight_hh_l1`.
+    public var name: String { name(cell: .lstm) }
+
+    /// The PyTorch `state_dict` name of the tensor in this role in a model of `cell`, e.g. `gru.weight_hh_l1`.
+    public func name(cell: RecurrentCell) -> String {
+        let m = cell.moduleName
+        return switch self {
         case .embedding: "embedding.weight"
-        case .weightIH(let k): "lstm.weight_ih_l\(k)"
-        case .weightHH(let k): "lstm.weight_hh_l\(k)"
-        case .biasIH(let k): "lstm.bias_ih_l\(k)"
-        case .biasHH(let k): "lstm.bias_hh_l\(k)"
+        case .weightIH(let k): "\(m).weight_ih_l\(k)"
+        case .weightHH(let k): "\(m).weight_hh_l\(k)"
+        case .biasIH(let k): "\(m).bias_ih_l\(k)"
+        case .biasHH(let k): "\(m).bias_hh_l\(k)"
         case .headWeight: "head.weight"
         case .headBias: "head.bias"
         }
@@ -45,8 +51,8 @@ public struct ParameterTensor: Sendable, Equatable {
     public let shape: [Int]
     /// Offset of the first element in the flat buffer.
     public let offset: Int
-    /// PyTorch `state_dict` name, e.g. `lstm.weight_hh_l1`.
-    public var name: String { role.name }
+    /// PyTorch `state_dict` name, e.g. `lstm.weight_hh_l1` (`gru.…`, `rnn.…` for those cells).
+    public let name: String
     /// Number of elements: the product of the shape.
     public var count: Int { shape.reduce(1, *) }
     /// The tensor's elements in the flat buffer, `offset ..< offset + count`.
@@ -56,13 +62,15 @@ public struct ParameterTensor: Sendable, Equatable {
 /// Where each parameter tensor lives in one contiguous Float buffer, in PyTorch `state_dict` order.
 ///
 /// One buffer (as in llm.c) makes Adam, clipping and checkpoint writes a single flat loop, while the
-/// names and shapes match `nn.Embedding` + `nn.LSTM` + `nn.Linear` registered as `embedding`,
-/// `lstm` and `head`, so weights move to and from PyTorch unchanged. LSTM gates are stacked in
-/// PyTorch's order i, f, g, o along the 4H rows.
+/// names and shapes match `nn.Embedding` + `nn.LSTM` (`nn.GRU`, `nn.RNN`) + `nn.Linear` registered
+/// as `embedding`, `lstm` (`gru`, `rnn`) and `head`, so weights move to and from PyTorch unchanged.
+/// Gates are stacked in PyTorch's order along the G·H rows: i, f, g, o for the LSTM, r, z, n for the GRU.
 ///
 /// This is the one place the tensors' names, shapes and order are spelled: the model's passes, the
 /// sampler, the checkpoint reader and writer and the parameter count all read them from here.
 public struct ParameterLayout: Sendable, Equatable {
+    /// The cell whose module names the recurrent tensors.
+    public let cell: RecurrentCell
     /// Every tensor, in `state_dict` order: embedding, each layer's four, then the head's two.
     public let tensors: [ParameterTensor]
     /// Elements in all tensors: the length of the flat buffer, i.e. the parameter count.
@@ -73,23 +81,24 @@ public struct ParameterLayout: Sendable, Equatable {
 
     /// The layout of a model of shape `config`.
     public init(config: ModelConfig) {
-        let v = config.vocabularySize, e = config.embeddingSize, h = config.hiddenSize
+        let v = config.vocabularySize, e = config.embeddingSize, h = config.hiddenSize, g = config.gateRows
         var specs: [(ParameterRole, [Int])] = [(.embedding, [v, e])]
         for k in 0..<config.layers {
-            specs.append((.weightIH(layer: k), [4 * h, config.inputSize(ofLayer: k)]))
-            specs.append((.weightHH(layer: k), [4 * h, h]))
-            specs.append((.biasIH(layer: k), [4 * h]))
-            specs.append((.biasHH(layer: k), [4 * h]))
+            specs.append((.weightIH(layer: k), [g, config.inputSize(ofLayer: k)]))
+            specs.append((.weightHH(layer: k), [g, h]))
+            specs.append((.biasIH(layer: k), [g]))
+            specs.append((.biasHH(layer: k), [g]))
         }
         specs.append((.headWeight, [v, h]))
         specs.append((.headBias, [v]))
         var offset = 0
         var tensors: [ParameterTensor] = []
         for (role, shape) in specs {
-            let tensor = ParameterTensor(role: role, shape: shape, offset: offset)
+            let tensor = ParameterTensor(role: role, shape: shape, offset: offset, name: role.name(cell: config.cell))
             tensors.append(tensor)
             offset += tensor.count
         }
+        self.cell = config.cell
         self.tensors = tensors
         self.totalCount = offset
         // The order above: embedding, then four tensors per layer, then the head.

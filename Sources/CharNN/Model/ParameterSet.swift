@@ -53,9 +53,10 @@ public struct ParameterSet: Sendable, Equatable {
 extension ParameterSet {
     /// PyTorch-style initialization with charnn's forget-gate bias of 1.
     ///
-    /// Embedding rows ~ N(0, 1) as `nn.Embedding`; LSTM and head weights ~ U(−1/√H, 1/√H) as
-    /// `nn.LSTM` and `nn.Linear`; biases 0 except the forget gate's slice of `bias_ih`, which is 1
-    /// so that early in training the cell keeps its memory and gradients flow through time.
+    /// Embedding rows ~ N(0, 1) as `nn.Embedding`; recurrent and head weights ~ U(−1/√H, 1/√H) as
+    /// `nn.LSTM` (`nn.GRU`, `nn.RNN`) and `nn.Linear`; biases 0 except, in an LSTM, the forget
+    /// gate's slice of `bias_ih`, which is 1 so that early in training the cell keeps its memory
+    /// and gradients flow through time.
     public static func initialized(for config: ModelConfig, using rng: inout RandomGenerator) -> ParameterSet {
         var set = ParameterSet(zerosFor: ParameterLayout(config: config))
         let bound = 1 / Float(config.hiddenSize).squareRoot()
@@ -66,7 +67,7 @@ extension ParameterSet {
                 switch tensor.role {
                 case .embedding: for i in slice.indices { slice[i] = rng.nextGaussian() }
                 case .weightIH, .weightHH, .headWeight: for i in slice.indices { slice[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
-                case .biasIH: for i in h..<(2 * h) { slice[i] = 1 }
+                case .biasIH: if config.cell == .lstm { for i in h..<(2 * h) { slice[i] = 1 } }
                 case .biasHH, .headBias: break
                 }
             }

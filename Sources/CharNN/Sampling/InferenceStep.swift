@@ -7,7 +7,8 @@ import CKernels
 /// The model run one symbol at a time for N streams side by side, as sampling needs.
 ///
 /// At batch 1 this is bound by reading the weights, so each layer's two weight matrices are packed
-/// once into one [4H, in + H] matrix beside a [x | h] input row: one GEMV per layer (a GEMM when
+/// once into one [4H, in + H] matrix (the LSTM's; [H, in + H] for the RNN, and the GRU's layout is
+/// in InferenceCellLayout) beside a [x | h] input row: one GEMV per layer (a GEMM when
 /// N > 1) instead of two, and the two biases are pre-added. Layer 0's input is one of V embedding
 /// rows, so its input projection (with the biases) is read from a [V, 4H] table made once, and its
 /// matrix is W_hh alone: one row of 4H floats read per symbol instead of all of W_ih. With ``SamplingPrecision/bfloat16``
@@ -28,7 +29,8 @@ import CKernels
     private let inputs: [UnsafeMutablePointer<Float>]         // per layer [N, in + H]: [x | h_prev] (layer 0: h_prev)
     private let gates: UnsafeMutablePointer<Float>            // [N, 4H]
     private let cells: [UnsafeMutablePointer<Float>]          // per layer [N, H]
-    private let scratchCell: UnsafeMutablePointer<Float>      // [N, H]
+    private let scratchCell: UnsafeMutablePointer<Float>      // [N, H] (the GRU: layer 0's x_n)
+    private let gruScratch: UnsafeMutablePointer<Float>       // [6H], the GRU's per-stream cell input (InferenceCellLayout)
     private let hidden: UnsafeMutablePointer<Float>           // [N, H]
     /// The logits of the last step, [N, V].
     public let logits: UnsafeMutablePointer<Float>
@@ -78,22 +80,19 @@ import CKernels
         }
         var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
         var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
+        let GW = InferenceCellLayout.gateWidth(c)
         for k in 0..<c.layers {
-            let I = Self.fusedInputSize(c, layer: k), W = I + H
-            let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: 4 * H * W)
-            let ih = layout.weightIH[k].offset, hh = layout.weightHH[k].offset
+            let I = Self.fusedInputSize(c, layer: k), W = I + H, R = InferenceCellLayout.fusedRows(c, layer: k)
+            let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: R * W)
             values.withUnsafeBufferPointer { v in
-                for row in 0..<(4 * H) {
-                    (rowMajor + row * W).initialize(from: v.baseAddress! + ih + row * I, count: I)
-                    (rowMajor + row * W + I).initialize(from: v.baseAddress! + hh + row * H, count: H)
-                }
+                InferenceCellLayout.fillMatrix(rowMajor, config: c, layout: layout, values: v.baseAddress!, layer: k, inputWidth: I)
             }
             if useHalf {
-                ck_pack_b_bf16(rowMajor, W, 4 * H, 1, W, makeHalf(k: W, n: 4 * H))
+                ck_pack_b_bf16(rowMajor, W, R, 1, W, makeHalf(k: W, n: R))
                 rowMajor.deallocate()
             } else if usePanels {
-                let panel = make(PackedGEMM.packedCount(k: W, n: 4 * H))
-                PackedGEMM.pack(rowMajor, k: W, n: 4 * H, rowStride: 1, columnStride: W, into: panel)
+                let panel = make(PackedGEMM.packedCount(k: W, n: R))
+                PackedGEMM.pack(rowMajor, k: W, n: R, rowStride: 1, columnStride: W, into: panel)
                 rowMajor.deallocate()
                 packedWeights.append(panel)
             } else {
@@ -101,10 +100,9 @@ import CKernels
                 packedWeights.append(rowMajor)
             }
             if k > 0 {
-                let bias = make(4 * H)
-                let bih = layout.biasIH[k].offset, bhh = layout.biasHH[k].offset
+                let bias = make(GW)
                 values.withUnsafeBufferPointer { v in
-                    for j in 0..<(4 * H) { bias[j] = v[bih + j] + v[bhh + j] }
+                    InferenceCellLayout.fillBias(bias, config: c, layout: layout, values: v.baseAddress!, layer: k)
                 }
                 packedBias.append(bias)
             }
@@ -116,20 +114,18 @@ import CKernels
         self.inputs = inputs
         self.cells = cells
         // The table from the rounded weights, so it holds what the products would compute.
-        let symbolGates = make(V * 4 * H)
+        let symbolGates = make(V * GW)
         self.symbolGates = symbolGates
         rounded.parameters.values.withUnsafeBufferPointer { v in
-            symbolGateTable(
-                symbolGates, table: v.baseAddress! + layout.embedding.offset, weightIH: v.baseAddress! + layout.weightIH[0].offset,
-                biasIH: v.baseAddress! + layout.biasIH[0].offset, biasHH: v.baseAddress! + layout.biasHH[0].offset, vocabulary: V,
-                embedding: c.embeddingSize, hidden: H)
+            InferenceCellLayout.fillSymbolTable(symbolGates, config: c, layout: layout, values: v.baseAddress!)
         }
         headWeight = make(V * H)
         copy(.headWeight, into: headWeight)
         headBias = make(V)
         copy(.headBias, into: headBias)
-        gates = make(N * 4 * H)
+        gates = make(N * GW)
         scratchCell = make(N * H)
+        gruScratch = make(c.cell == .gru ? 6 * H : 0)
         hidden = make(N * H)
         logits = make(N * V)
         if useHalf {
@@ -164,7 +160,7 @@ import CKernels
         // Several streams read the weights once for all rows, but do N rows of arithmetic on them.
         let bytesPerWeight = readsHalfWeights(precision: precision, streams: streams) ? 2 : 4
         // Layer 0's W_ih is not read per step: the symbol table replaces it.
-        let weights = config.matrixWeightCount - 4 * config.hiddenSize * config.embeddingSize
+        let weights = config.matrixWeightCount - config.gateRows * config.embeddingSize
         let bytes = weights * bytesPerWeight * max(1, streams)
         let cores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         return bytes >= 384 << 10 ? min(2, cores) : 1
@@ -239,32 +235,45 @@ import CKernels
         precondition(tokens.count == streams)
         // OpenBLAS's thread count is process-wide; the GEMV/GEMM paths below follow ``threads``.
         if OpenBLASRuntime.threads != threads { OpenBLASRuntime.setThreads(threads) }
-        let N = streams, H = config.hiddenSize, V = config.vocabularySize
+        let N = streams, H = config.hiddenSize, V = config.vocabularySize, GW = InferenceCellLayout.gateWidth(config)
+        let gru = config.cell == .gru
         for k in 0..<config.layers {
             let I = Self.fusedInputSize(config, layer: k), W = I + H
             let x = inputs[k]
-            // gates[N, 4H] = [x | h_prev][N, I + H] · packedᵀ + bias; layer 0 starts from its
+            // R = the product's columns per stream, G·H (the GRU's: InferenceCellLayout).
+            let R = InferenceCellLayout.fusedRows(config, layer: k)
+            // gates[N, R] = [x | h_prev][N, I + H] · packedᵀ + bias; layer 0 starts from its
             // token's row of the table, which holds x · W_ihᵀ + bias.
             for n in 0..<N {
                 if k == 0 {
                     let token = Int(tokens[n])
                     precondition(token >= 0 && token < V, "token outside the vocabulary")
-                    (gates + n * 4 * H).update(from: symbolGates + token * 4 * H, count: 4 * H)
+                    (gates + n * R).update(from: symbolGates + token * GW, count: R)
+                    if gru { (scratchCell + n * H).update(from: symbolGates + token * GW + 3 * H, count: H) }
                 } else {
-                    (gates + n * 4 * H).update(from: packedBias[k - 1], count: 4 * H)
+                    (gates + n * R).update(from: packedBias[k - 1], count: R)
                 }
             }
             if !halfWeights.isEmpty {
-                ck_packed_gemv_bf16(x, W, halfWeights[k], gates, 4 * H, Int32(threads))
+                ck_packed_gemv_bf16(x, W, halfWeights[k], gates, R, Int32(threads))
             } else if usePanels {
-                PackedGEMM.multiplyAdd(m: N, n: 4 * H, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
+                PackedGEMM.multiplyAdd(m: N, n: R, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
             } else if N == 1 {
-                BLAS.gemv(rows: 4 * H, cols: W, packedWeights[k], x, into: gates, beta: 1)
+                BLAS.gemv(rows: R, cols: W, packedWeights[k], x, into: gates, beta: 1)
             } else {
-                BLAS.gemm(m: N, n: 4 * H, k: W, x, packedWeights[k], transposeB: true, into: gates, beta: 1)
+                BLAS.gemm(m: N, n: R, k: W, x, packedWeights[k], transposeB: true, into: gates, beta: 1)
             }
-            ck_lstm_cell_forward(gates, cells[k], scratchCell, hidden, N, H)
-            cells[k].update(from: scratchCell, count: N * H)
+            switch config.cell {
+            case .lstm:
+                ck_lstm_cell_forward(gates, cells[k], scratchCell, hidden, N, H)
+                cells[k].update(from: scratchCell, count: N * H)
+            case .rnn:
+                ck_tanh(gates, hidden, N * H)
+            case .gru:
+                InferenceCellLayout.gruStep(
+                    gates: gates, stride: R, xn: k == 0 ? scratchCell : gates + 3 * H, xnStride: k == 0 ? H : R,
+                    hPrev: x + I, hStride: W, h: hidden, scratch: gruScratch, streams: N, hidden: H)
+            }
             // h becomes this layer's recurrent input next step and the next layer's input now.
             for n in 0..<N {
                 (x + n * W + I).update(from: hidden + n * H, count: H)

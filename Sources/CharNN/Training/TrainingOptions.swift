@@ -4,13 +4,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     // The model. 2 × 384 with dropout 0.2 and a cosine decay won the 10-minute sweep in
     // docs/results.md (tinyshakespeare: 1.469 against 1.501 for 2 × 256 and 1.527 for the earlier
     // 2 × 256 without dropout at a constant rate).
-    /// Stacked LSTM layers (`--layers`, 1–64).
+    /// The recurrent cell of every layer (`--cell`): the LSTM, the GRU or the tanh RNN.
+    public var cell = RecurrentCell.lstm
+    /// Stacked recurrent layers (`--layers`, 1–64).
     public var layers = 2
-    /// Units in each LSTM layer's hidden and cell state (`--hidden`, 1–16384).
+    /// Units in each recurrent layer's hidden (and cell) state (`--hidden`, 1–16384).
     public var hiddenSize = 384
     /// Width of each symbol's learned embedding, the first layer's input (`--embedding`, 1–16384).
     public var embeddingSize = 64
-    /// Probability of zeroing each LSTM output during training, in [0, 1); 0 turns dropout off.
+    /// Probability of zeroing each recurrent layer's output during training, in [0, 1); 0 turns dropout off.
     public var dropout: Float = 0.2
 
     // The batches.
@@ -73,7 +75,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The model these options describe, for a vocabulary of `vocabularySize` symbols.
     public func modelConfig(vocabularySize: Int) -> ModelConfig {
         ModelConfig(vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                    layers: layers, dropout: dropout)
+                    layers: layers, dropout: dropout, cell: cell)
     }
 
     /// Rejects values no run can use, naming the field (``TrainingError/invalidOption(field:problem:)``).
@@ -178,8 +180,8 @@ extension TrainingOptions {
     /// These options with the model's shape taken from `config`.
     func withShape(of config: ModelConfig) -> TrainingOptions {
         var options = self
-        (options.layers, options.hiddenSize, options.embeddingSize, options.dropout) =
-            (config.layers, config.hiddenSize, config.embeddingSize, config.dropout)
+        (options.layers, options.hiddenSize, options.embeddingSize, options.dropout, options.cell) =
+            (config.layers, config.hiddenSize, config.embeddingSize, config.dropout, config.cell)
         return options
     }
 }
