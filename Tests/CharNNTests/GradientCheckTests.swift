@@ -2,7 +2,7 @@ import CharNN
 import Testing
 
 /// Finite-difference check of every parameter tensor, the input and the carried initial state on a
-/// tiny model (2 layers, H = 8, B = 3, T = 5), with and without dropout.
+/// tiny model (2 layers, H = 8, B = 3, T = 5) of each cell (LSTM, GRU, RNN), with and without dropout.
 ///
 /// Central differences in float32 with ε = 1e-2: the truncation error O(ε²) and the rounding error
 /// of the loss (accumulated in Double, so about 1e-7 · loss / ε) are both near 1e-5, well below the
@@ -22,8 +22,8 @@ struct GradientCheckTests {
         let seed: UInt64
         let workspace: ModelWorkspace
 
-        init(dropout: Float) throws {
-            let config = ModelConfig(vocabularySize: 20, embeddingSize: 4, hiddenSize: 8, layers: 2, dropout: dropout)
+        init(dropout: Float, cell: RecurrentCell) throws {
+            let config = ModelConfig(vocabularySize: 20, embeddingSize: 4, hiddenSize: 8, layers: 2, dropout: dropout, cell: cell)
             model = try CharModel(config: config, seed: 7)
             var rng = RandomGenerator(seed: 99)
             // 15 distinct tokens: each embedding row is then exactly one position's input, so the
@@ -53,9 +53,9 @@ struct GradientCheckTests {
         abs(numeric - analytic) <= relativeTolerance * max(abs(numeric), abs(analytic)) + absoluteTolerance
     }
 
-    @Test("every parameter, the input and the initial state", arguments: [Float(0), 0.3])
-    func gradientsMatchFiniteDifferences(dropout: Float) throws {
-        let problem = try Problem(dropout: dropout)
+    @Test("every parameter, the input and the initial state", arguments: [Float(0), 0.3], RecurrentCell.allCases)
+    func gradientsMatchFiniteDifferences(dropout: Float, cell: RecurrentCell) throws {
+        let problem = try Problem(dropout: dropout, cell: cell)
         _ = try problem.loss()
         var gradients = ParameterSet(zerosFor: problem.model.parameters.layout)
         try problem.model.backward(workspace: problem.workspace, into: &gradients)
@@ -99,6 +99,6 @@ struct GradientCheckTests {
                 #expect(inputGradient[position * width + j] == embedding[Int(token) * width + j])
             }
         }
-        print("gradient check (dropout \(dropout)): \(checked) elements, largest |numeric − analytic| \(worst)")
+        print("gradient check (\(cell), dropout \(dropout)): \(checked) elements, largest |numeric − analytic| \(worst)")
     }
 }
