@@ -58,7 +58,8 @@ extension CLIError {
         let message = error.describe(naming: OptionNames.flag)
         switch error {
         case .invalidOption, .modelTooLarge: self.init(message, exitCode: Self.usage)
-        case .unusableCorpus, .corpusTooSmall, .incompatibleResume: self.init(message, exitCode: Self.dataError)
+        case .unusableCorpus, .corpusTooSmall, .incompatibleResume, .symbolsNotInModel, .incompatibleModel:
+            self.init(message, exitCode: Self.dataError)
         case .nonFiniteLoss: self.init(message, exitCode: Self.failure)
         }
     }

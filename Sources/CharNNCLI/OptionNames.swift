@@ -13,6 +13,8 @@ enum OptionNames {
         "evalEvery": "--eval-every", "saveEvery": "--save-every", "seed": "--seed", "threads": "--threads",
         // The run directory and how it is opened
         "directory": "--out", "resume": "--resume", "force": "--force",
+        // Starting from a trained model
+        "initFrom": "--init-from", "extendVocabulary": "--extend-vocab",
         // SamplingOptions and the sampler
         "temperature": "--temperature", "topK": "--top-k", "topP": "--top-p", "streams": "--count",
         "skipUnknown": "--skip-unknown",

@@ -88,6 +88,10 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Flag(help: "Start afresh, replacing the run already in the output directory.")
     var force = false
+    @Option(name: .customLong("init-from"), parsing: .unconditional, help: ArgumentHelp("Fine-tune: start a new run from this trained model's weights, cell, sizes, vocabulary and text options, with a fresh optimizer and schedule (--cell, --layers, --hidden, --embedding and the text options cannot be given; --dropout defaults to the model's).", valueName: "model.safetensors"))
+    var initFrom: String?
+    @Flag(name: .customLong("extend-vocab"), help: "With --init-from: add the text's symbols that the model's vocabulary lacks to the model (new embedding rows drawn as at initialization, new output rows starting with a small probability), instead of stopping with the list of them.")
+    var extendVocab = false
     @Flag(help: "Print only errors and the final summary.")
     var quiet = false
     @Flag(help: "Report progress on standard error and print one JSON summary object on standard output at the end.")
@@ -95,6 +99,19 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if resume && force { throw ValidationError("--resume and --force contradict each other; choose one") }
+        if extendVocab && initFrom == nil { throw ValidationError("--extend-vocab needs --init-from (it adds symbols to a trained model)") }
+        if initFrom != nil {
+            if resume { throw ValidationError("--init-from starts a new run and --resume continues one; choose one") }
+            // The model fixes these: refuse them by name rather than ignore them.
+            let fixed: [(given: Bool, flag: String)] = [
+                (cell != nil, "--cell"), (layers != nil, "--layers"), (hidden != nil, "--hidden"), (embedding != nil, "--embedding"),
+                (text.unit != TextOptions().unit, "--unit"), (text.normalization != TextOptions().normalization, "--normalize"),
+                (text.minCount != TextOptions().minCount, "--min-count"),
+            ]
+            if let flag = fixed.first(where: \.given)?.flag {
+                throw ValidationError("\(flag) cannot be given with --init-from: the model's cell, sizes and text options are fixed")
+            }
+        }
         if let time { _ = try parseTime(time) }
         let options = try trainingOptions()
         do { try options.validate() } catch { throw ValidationError(error.describe(naming: OptionNames.flag)) }
@@ -132,9 +149,16 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let directory = RunDirectory(path: out ?? RunDirectory.defaultPath(forCorpus: corpus))
-            let run = try TrainingRun(
-                corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
-                mode: resume ? .resume : force ? .force : .fresh)
+            let run: TrainingRun
+            if let initFrom {
+                let start = FineTuning(modelPath: initFrom, extendVocabulary: extendVocab, dropout: dropout)
+                run = try TrainingRun(corpusPath: corpus, fineTuning: start, options: try trainingOptions(), directory: directory,
+                                      mode: force ? .force : .fresh)
+            } else {
+                run = try TrainingRun(
+                    corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
+                    mode: resume ? .resume : force ? .force : .fresh)
+            }
             if !run.damagedLogLines.isEmpty {
                 printDiagnostic("\(run.directory.log): line(s) \(run.damagedLogLines.map(String.init).joined(separator: ", ")) could not be read; kept the other records and saved the original as \(run.directory.log).damaged", kind: "note")
             }

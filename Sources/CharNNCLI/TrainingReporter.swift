@@ -31,10 +31,14 @@ struct TrainingReporter {
         switch event {
         case .started(let start):
             let c = start.config
-            let what = start.resumedFromStep.map { "Resuming at step \($0)" } ?? "Training"
+            let what = start.resumedFromStep.map { "Resuming at step \($0)" }
+                ?? start.fineTunedFrom.map { "Fine-tuning \($0)" } ?? "Training"
             emit("\(what): \(c.layers)×\(c.hiddenSize) \(c.cell.displayName), embedding \(c.embeddingSize), \(start.parameterCount) parameters; "
                 + "\(start.vocabularySize) symbols in the vocabulary; \(start.trainSymbols) training and \(start.validationSymbols) validation symbols; "
                 + "\(start.stepsPerEpoch) steps per epoch of \(start.options.batch)×\(start.options.sequenceLength) symbols. Writing to \(start.runDirectory)/")
+            if !start.addedSymbols.isEmpty {
+                emit("Added \(start.addedSymbols.count) symbol(s) to the model's vocabulary: \(start.addedSymbols.map(SymbolEscaping.quoted).joined(separator: " ")).")
+            }
             if let decay = start.options.averageDecay {
                 emit("Validating and saving a moving average of the weights (--average-decay \(decay)).")
             }

@@ -43,6 +43,26 @@ struct ResumeTests {
         try Self.expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: 14)
     }
 
+    @Test("a GRU and an RNN run: stopped at step 5 and resumed, bit-identical; the file names the cell",
+          arguments: [RecurrentCell.gru, .rnn])
+    func otherCells(cell: RecurrentCell) throws {
+        let dir = try temporaryDirectory("resume-\(cell)")
+        let corpus = try writeSmallCorpus(in: dir)
+        var options = tinyTrainingOptions(steps: 12)
+        options.cell = cell
+        options.threads = 2
+        options.batch = 8
+        _ = try TrainingRunTests.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
+        #expect(try Self.session(corpus: corpus, out: dir + "/split", options: options, mode: .fresh, steps: 5).step == 5)
+        var other = options
+        other.cell = .lstm  // a resumed run takes its cell from the checkpoint, not from the options
+        #expect(try TrainingRunTests.train(corpus: corpus, out: dir + "/split", options: other, mode: .resume).step == 12)
+        try Self.expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: 12)
+        let saved = try Checkpoint.load(from: dir + "/split/latest.safetensors")
+        #expect(saved.model.config.cell == cell)
+        #expect(saved.model.parameters.layout.tensors.map(\.name).contains("\(cell.rawValue).weight_hh_l1"))
+    }
+
     @Test("weight averaging with the cosine schedule: stopped at step 5 and resumed, bit-identical")
     func averagedCosine() throws {
         let dir = try temporaryDirectory("resume-average")

@@ -18,6 +18,10 @@ public struct TrainingStart: Sendable {
     public var runDirectory: String
     /// The step a resumed run continues from, or nil for a fresh run.
     public var resumedFromStep: Int?
+    /// The model file a fine-tuning run started from (``FineTuning``), or nil.
+    public var fineTunedFrom: String?
+    /// Symbols a fine-tuning run added to the model's vocabulary (`--extend-vocab`), in id order.
+    public var addedSymbols: [String] = []
     /// Symbols in the training split.
     public var trainSymbols: Int
     /// Symbols in the validation split (0 without one).
@@ -79,6 +83,8 @@ public final class TrainingRun {
     private var trainPoints: [(step: Int, loss: Double)] = []
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
+    /// Set by a fine-tuning run's initializer, for the start event.
+    var fineTuning: (from: String, added: [String])?
     /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
     package var lock: RunLock? { watch.lock }
     /// Notices the directory being deleted or replaced mid-run.
@@ -157,8 +163,9 @@ public final class TrainingRun {
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
     /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
     /// the run hold it until the run is freed.
+    /// `startingFrom` (without `checkpoint`) starts the fresh run from that model's weights.
     package init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
-                replacedSequences: Int = 0, lock: RunLock? = nil) throws {
+                startingFrom start: CharModel? = nil, replacedSequences: Int = 0, lock: RunLock? = nil) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences
         watch = RunDirectoryWatch(directory: directory, lock: lock)
@@ -192,7 +199,8 @@ public final class TrainingRun {
             }
             log = try TrainingLog(url: logURL, truncate: false)
         } else {
-            trainer = try Trainer(data: data, options: options)
+            trainer = try start.map { (model) throws in try Trainer(data: data, startingFrom: model, options: options) }
+                ?? Trainer(data: data, options: options)
             resumedFrom = nil
             log = try TrainingLog(url: logURL, truncate: true)
         }
@@ -207,7 +215,8 @@ public final class TrainingRun {
         let evalEvery = options.evalEvery ?? options.automaticEvalEvery(validationSymbols: trainer.data.validation.count)
         OpenBLASRuntime.setThreads(options.threads)
         events(.started(TrainingStart(
-            runDirectory: directory.path, resumedFromStep: resumedFrom, trainSymbols: trainer.data.train.count,
+            runDirectory: directory.path, resumedFromStep: resumedFrom, fineTunedFrom: fineTuning?.from,
+            addedSymbols: fineTuning?.added ?? [], trainSymbols: trainer.data.train.count,
             validationSymbols: trainer.data.validation.count, vocabularySize: trainer.model.config.vocabularySize,
             parameterCount: trainer.model.parameters.layout.totalCount, stepsPerEpoch: trainer.streams.stepsPerEpoch,
             totalSteps: totalSteps, timeBudgetSeconds: timeBudget, config: trainer.model.config, options: options)))

@@ -29,8 +29,30 @@ public final class Trainer {
     public convenience init(data: TrainingData, options: TrainingOptions) throws {
         try options.validate()
         let config = options.modelConfig(vocabularySize: data.tokenizer.vocabulary.count)
+        try self.init(data: data, startingFrom: try CharModel(config: config, seed: options.seed), options: options)
+    }
+
+    /// A fresh run (new optimizer, schedule, cursor and carried state) that starts from `model`'s
+    /// weights: fine-tuning a trained model on `data`. The model's cell and sizes are fixed, so the
+    /// options' must equal them (``TrainingError/invalidOption(field:problem:)`` names the first
+    /// that differs); the options' dropout replaces the model's; `data` must be tokenized with a
+    /// vocabulary of the model's size (``TrainingError/incompatibleModel(_:)``).
+    public convenience init(data: TrainingData, startingFrom start: CharModel, options: TrainingOptions) throws {
+        try options.validate()
+        let c = start.config
+        if options.cell != c.cell {
+            throw TrainingError.invalidOption(field: "cell", problem: "must be the model's \(c.cell.rawValue), got \(options.cell.rawValue)")
+        }
+        for (field, given, has) in [("layers", options.layers, c.layers), ("hiddenSize", options.hiddenSize, c.hiddenSize),
+                                    ("embeddingSize", options.embeddingSize, c.embeddingSize)] where given != has {
+            throw TrainingError.invalidOption(field: field, problem: "must be the model's \(has), got \(given)")
+        }
+        guard data.tokenizer.vocabulary.count == c.vocabularySize else {
+            throw TrainingError.incompatibleModel("the text's vocabulary has \(data.tokenizer.vocabulary.count) symbols but the model has \(c.vocabularySize)")
+        }
+        let config = options.modelConfig(vocabularySize: c.vocabularySize)
+        let model = try CharModel(config: config, parameters: start.parameters)
         let streams = try BatchStreams(tokens: data.train, batch: options.batch, steps: options.sequenceLength)
-        let model = try CharModel(config: config, seed: options.seed)
         let plan = LearningRatePlan(
             base: options.learningRate, schedule: options.schedule, warmupSteps: options.warmupSteps,
             totalSteps: Self.plannedSteps(options, stepsPerEpoch: streams.stepsPerEpoch))

@@ -18,12 +18,18 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case incompatibleResume(String)
     /// The corpus file at `path` cannot be trained on: empty, only whitespace, too small.
     case unusableCorpus(path: String, problem: String)
+    /// Fine-tuning: the corpus at `path` holds `symbols` (each once, in text order) that the
+    /// vocabulary of the model at `model` lacks.
+    case symbolsNotInModel(path: String, model: String, symbols: [String])
+    /// Fine-tuning: the model cannot start a run with these options or on this data; the string says why.
+    case incompatibleModel(String)
 
     /// The one-line message, naming fields by their ``TrainingOptions`` property names.
     public var description: String { describe(naming: { $0 }) }
 
     /// The one-line message, with each field or option named by `name(field)`. Fields are
-    /// ``TrainingOptions`` property names, plus `resume` for continuing a run.
+    /// ``TrainingOptions`` property names, plus `resume` for continuing a run and `initFrom` and
+    /// `extendVocabulary` for starting from a trained model.
     public func describe(naming name: (String) -> String) -> String {
         switch self {
         case .invalidOption(let field, let problem): return "\(name(field)) \(problem)"
@@ -40,6 +46,13 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "\(what) became non-finite at step \(step); the last good checkpoint is kept. try a lower \(name("learningRate")) or tighter clipping (a smaller \(name("clip")))"
         case .incompatibleResume(let what): return "\(name("resume")): \(what)"
         case .unusableCorpus(let path, let problem): return "\(path): \(problem)"
+        case .symbolsNotInModel(let path, let model, let symbols):
+            // All of them on the one line, up to a point past which a list stops helping.
+            let shown = symbols.prefix(40).map(SymbolEscaping.quoted).joined(separator: " ")
+            let more = symbols.count > 40 ? " and \(symbols.count - 40) more" : ""
+            let noun = symbols.count == 1 ? "symbol" : "symbols"
+            return "\(path): \(symbols.count) \(noun) not in the vocabulary of \(model): \(shown)\(more); \(name("extendVocabulary")) adds them to the model"
+        case .incompatibleModel(let what): return "\(name("initFrom")): \(what)"
         }
     }
 }
