@@ -6,7 +6,7 @@ import Testing
 @Suite("Checkpoints: safetensors round trip and damage detection")
 struct CheckpointTests {
     /// A checkpoint with every part filled: weights, Adam moments, training state and carried state.
-    static func fullCheckpoint() throws -> Checkpoint {
+    static func fullCheckpoint(cell: RecurrentCell = .lstm) throws -> Checkpoint {
         let corpus = try Tokenizer.build(text: "hello, wörld! 👋🏽 hello again\r\n")
         var options = TrainingOptions()
         options.batch = 2
@@ -14,6 +14,7 @@ struct CheckpointTests {
         options.layers = 2
         options.hiddenSize = 5
         options.embeddingSize = 3
+        options.cell = cell
         let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "t.txt")
         let trainer = try Trainer(data: data, options: options)
         for _ in 0..<3 { try trainer.step() }
@@ -51,9 +52,51 @@ struct CheckpointTests {
         #expect(names.contains("lstm.weight_hh_l1") && names.contains("head.bias"))
         #expect(names.contains("optimizer.exp_avg.lstm.weight_ih_l0") && names.contains("optimizer.exp_avg_sq.head.weight"))
         #expect(names.contains("training.state_h"))
-        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "3")
+        #expect(file.metadata["format"] == "charnn.checkpoint" && file.metadata["format_version"] == "4")
         #expect(file.metadata["tensor_crc32c"]?.count == 8)
         #expect(file.metadata[MetadataChecksum.key] == MetadataChecksum.compute(file.metadata))
+    }
+
+    @Test("GRU and RNN checkpoints hold their module's tensors and model.cell, and read back bit for bit",
+          arguments: [RecurrentCell.gru, .rnn])
+    func otherCells(cell: RecurrentCell) throws {
+        let original = try Self.fullCheckpoint(cell: cell)
+        let bytes = original.serialized()
+        let file = try SafeTensorsFile(bytes: bytes)
+        let names = Set(file.tensors.map(\.name))
+        let G = cell.gateCount
+        #expect(names.contains("\(cell.rawValue).weight_ih_l0") && names.contains("\(cell.rawValue).bias_hh_l1"))
+        #expect(!names.contains { $0.contains("lstm.") })
+        #expect(file["\(cell.rawValue).weight_hh_l1"]?.shape == [G * 5, 5])
+        #expect(file.metadata["model"]?.contains("\"cell\":\"\(cell.rawValue)\"") == true)
+        let loaded = try Checkpoint(bytes: bytes)
+        #expect(loaded.model == original.model && loaded.model.config.cell == cell)
+        #expect(loaded.optimizer == original.optimizer && loaded.carriedState == original.carriedState)
+        #expect(loaded.serialized() == bytes)
+    }
+
+    @Test("a file without model.cell (before format version 4) is an LSTM; an unknown cell is refused")
+    func cellInMetadata() throws {
+        var file = try SafeTensorsFile(bytes: Self.fullCheckpoint().serialized())
+        let model = file.metadata["model"]!
+        file.metadata["model"] = model.replacingOccurrences(of: ",\"cell\":\"lstm\"", with: "")
+            .replacingOccurrences(of: "\"cell\":\"lstm\",", with: "")
+        #expect(file.metadata["model"]?.contains("cell") == false)
+        file.metadata["format_version"] = "3"
+        file.metadata = MetadataChecksum.sealed(file.metadata)
+        #expect(try Checkpoint(bytes: file.serialized()).model.config.cell == .lstm)
+        file.metadata["model"] = model.replacingOccurrences(of: "\"lstm\"", with: "\"transformer\"")
+        file.metadata = MetadataChecksum.sealed(file.metadata)
+        #expect {
+            try Checkpoint(bytes: file.serialized(), path: "x.safetensors")
+        } throws: { error in
+            (error as? CheckpointError)?.description == "x.safetensors: damaged or inconsistent checkpoint: metadata model is malformed"
+        }
+        // A GRU's tensors under an LSTM's config are missing by name, not misread.
+        var gru = try SafeTensorsFile(bytes: Self.fullCheckpoint(cell: .gru).serialized())
+        gru.metadata["model"] = gru.metadata["model"]!.replacingOccurrences(of: "\"gru\"", with: "\"lstm\"")
+        gru.metadata = MetadataChecksum.sealed(gru.metadata)
+        #expect(throws: CheckpointError.self) { try Checkpoint(bytes: gru.serialized()) }
     }
 
     @Test("a flipped bit in the tensor data fails the checksum")

@@ -242,8 +242,8 @@ struct CheckpointRobustnessTests {
 
     @Test("a future format version, a foreign safetensors file and non-checkpoints are told apart")
     func foreign() throws {
-        let future = try Self.resealed(Self.bytes()) { $0.metadata["format_version"] = "4" }
-        expectInvalid(future, "format version 4 is newer than this charnn reads")
+        let future = try Self.resealed(Self.bytes()) { $0.metadata["format_version"] = "5" }
+        expectInvalid(future, "format version 5 is newer than this charnn reads")
         let plain = SafeTensorsFile(tensors: [("w", .init([1, 2], shape: [2]))], metadata: ["framework": "pt"]).serialized()
         expectInvalid(plain, "without charnn's metadata")
         expectInvalid(Array("just some text, not a checkpoint at all".utf8), "header length")
