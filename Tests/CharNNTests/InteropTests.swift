@@ -15,12 +15,15 @@ struct InteropTests {
     static let python = ProcessInfo.processInfo.environment["CHARNN_INTEROP_PYTHON"]
     static let required = ProcessInfo.processInfo.environment["CI"] != nil
 
-    @Test("numpy reproduces charnn's logits from a checkpoint to 1e-4", .enabled(if: python != nil || required))
-    func numpyForward() throws {
+    @Test("numpy reproduces charnn's logits from a checkpoint to 1e-4, for each cell", .enabled(if: python != nil || required),
+          arguments: RecurrentCell.allCases)
+    func numpyForward(cell: RecurrentCell) throws {
         let python = try #require(Self.python, "set CHARNN_INTEROP_PYTHON (scripts/test does) to run the interop test")
         let dir = try temporaryDirectory("interop")
         let corpus = try writeSmallCorpus(in: dir)
-        let run = try TrainingRun(corpusPath: corpus, textOptions: TextOptions(), options: tinyTrainingOptions(steps: 10),
+        var options = tinyTrainingOptions(steps: 10)
+        options.cell = cell
+        let run = try TrainingRun(corpusPath: corpus, textOptions: TextOptions(), options: options,
                                   directory: RunDirectory(path: dir + "/run"), mode: .fresh)
         _ = try run.run(events: { _ in }, shouldStop: { false })
         let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
@@ -39,15 +42,16 @@ struct InteropTests {
         let theirs = output.logits.flatMap { $0 }
         try #require(theirs.count == ours.count)
         let worst = zip(ours, theirs).map { abs(Double($0) - $1) / max(abs($1), 1) }.max() ?? 0
-        print("interop: \(tokens.count) steps × \(checkpoint.model.config.vocabularySize) logits, largest difference \(worst)")
+        print("interop (\(cell)): \(tokens.count) steps × \(checkpoint.model.config.vocabularySize) logits, largest difference \(worst)")
         #expect(worst < 1e-4)
     }
 
-    @Test("charnn eval's loss is numpy's one-pass loss to 1e-4, however the text is chunked", .enabled(if: python != nil || required))
-    func numpyOnePassLoss() throws {
+    @Test("charnn eval's loss is numpy's one-pass loss to 1e-4, however the text is chunked, for each cell",
+          .enabled(if: python != nil || required), arguments: RecurrentCell.allCases)
+    func numpyOnePassLoss(cell: RecurrentCell) throws {
         let python = try #require(Self.python, "set CHARNN_INTEROP_PYTHON (scripts/test does) to run the interop test")
         let dir = try temporaryDirectory("interop-eval")
-        let path = try trainContextModel(in: dir)
+        let path = try trainContextModel(in: dir, cell: cell)
         let checkpoint = try Checkpoint.load(from: path)
         // Short, but long enough that segments starting cold would score it measurably worse.
         let text = "Le cœur a ses raisons\r\nque la raison ne connaît point.\r\n春眠不觉晓，处处闻啼鸟。\r\nThe quick brown fox jumps over the lazy dog.\r\n"
@@ -71,7 +75,7 @@ struct InteropTests {
         // The reference tells the modes apart: cold segments score this text measurably worse.
         scorer.mode = .parallel(streams: 4, warmup: 0)
         let cold = try scorer.score(text)
-        print("interop eval: \(ids.count) symbols, numpy \(reference.nats_per_symbol), 4 cold segments \(cold.natsPerSymbol)")
+        print("interop eval (\(cell)): \(ids.count) symbols, numpy \(reference.nats_per_symbol), 4 cold segments \(cold.natsPerSymbol)")
         #expect(cold.natsPerSymbol - reference.nats_per_symbol > 1e-3)
     }
 

@@ -94,11 +94,12 @@ let contextLines = ["ab\r\naab\r\n", "Le cœur a ses raisons\r\n", "春眠不觉
 
 /// Trains, through the library, a small model that learns to use its context on a repetitive
 /// corpus with non-ASCII symbols and CR LF line ends; returns its checkpoint's path.
-func trainContextModel(in dir: String, steps: Int = 300) throws -> String {
+func trainContextModel(in dir: String, steps: Int = 300, cell: RecurrentCell = .lstm) throws -> String {
     let corpus = (0..<30).map { _ in contextLines.joined() }.joined()
     try corpus.write(toFile: dir + "/corpus.txt", atomically: true, encoding: .utf8)
     var options = tinyTrainingOptions(steps: steps)
     // Long enough windows and a fast rate, so a few hundred steps learn the repeats.
+    options.cell = cell
     options.hiddenSize = 32
     options.sequenceLength = 32
     options.dropout = 0

@@ -5,7 +5,8 @@ Usage: numpy_forward.py CHECKPOINT TOKEN_ID [TOKEN_ID ...]
        numpy_forward.py CHECKPOINT --loss TOKEN_ID [TOKEN_ID ...]
 
 Reads the file with the `safetensors` package (any safetensors reader works), rebuilds
-embedding -> stacked LSTM -> linear head from the PyTorch state_dict names and the model config in
+embedding -> stacked LSTM (GRU, RNN: the config's `cell`) -> linear head from the PyTorch
+state_dict names and the model config in
 `__metadata__`, feeds the token ids as one stream from a zero state, and prints the logits of every
 step as JSON: {"logits": [[...V floats...], ...], "metadata_checksum_ok": true}. charnn's Swift
 test compares them with its own, and checks that the metadata checksum recipe of
@@ -14,7 +15,7 @@ docs/checkpoint-format.md, computed here independently, matches the file's `meta
 With --loss it prints the one-pass loss instead, the quantity `charnn eval` reports:
 {"nats_per_symbol": ..., "predictions": N - 1}, symbol t predicted from symbols 0 ..< t (the first is
 context only), in float64 with a log-sum-exp softmax. Tests/Interop/torch_eval.py --numpy shows
-it equals PyTorch's nn.LSTM on the same checkpoint.
+it equals PyTorch's nn.LSTM (nn.GRU, nn.RNN) on the same checkpoint.
 """
 import json
 import math
@@ -55,16 +56,25 @@ def load(path):
 def logits(config, w, tokens):
     """The logits after each token, one stream from a zero state with the state carried."""
     layers, hidden = config["num_layers"], config["hidden_size"]
+    cell = config.get("cell", "lstm")  # absent before format version 4: an LSTM
     h = [np.zeros(hidden) for _ in range(layers)]
     c = [np.zeros(hidden) for _ in range(layers)]
     for token in tokens:
         x = w["embedding.weight"][token]
         for k in range(layers):
-            gates = (w[f"lstm.weight_ih_l{k}"] @ x + w[f"lstm.bias_ih_l{k}"]
-                     + w[f"lstm.weight_hh_l{k}"] @ h[k] + w[f"lstm.bias_hh_l{k}"])
-            i, f_, g, o = np.split(gates, 4)  # PyTorch's gate order
-            c[k] = sigmoid(f_) * c[k] + sigmoid(i) * np.tanh(g)
-            h[k] = sigmoid(o) * np.tanh(c[k])
+            gx = w[f"{cell}.weight_ih_l{k}"] @ x + w[f"{cell}.bias_ih_l{k}"]
+            gh = w[f"{cell}.weight_hh_l{k}"] @ h[k] + w[f"{cell}.bias_hh_l{k}"]
+            if cell == "lstm":
+                i, f_, g, o = np.split(gx + gh, 4)  # PyTorch's gate order
+                c[k] = sigmoid(f_) * c[k] + sigmoid(i) * np.tanh(g)
+                h[k] = sigmoid(o) * np.tanh(c[k])
+            elif cell == "gru":
+                (xr, xz, xn), (hr, hz, hn) = np.split(gx, 3), np.split(gh, 3)  # r, z, n
+                r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+                n = np.tanh(xn + r * hn)
+                h[k] = (1 - z) * n + z * h[k]
+            else:
+                h[k] = np.tanh(gx + gh)
             x = h[k]
         yield w["head.weight"] @ x + w["head.bias"]
 

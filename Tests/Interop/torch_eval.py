@@ -4,7 +4,7 @@
 Usage: torch_eval.py CHECKPOINT (--text FILE | --ids ID [ID ...]) [--numpy]
 
 Loads the checkpoint's tensors by their PyTorch state_dict names into nn.Embedding + nn.LSTM
-(batch_first) + nn.Linear, reads the whole token sequence as one batch-1 sequence from a zero state
+(nn.GRU, or nn.RNN with tanh, as the metadata's model.cell says; batch_first) + nn.Linear, reads the whole token sequence as one batch-1 sequence from a zero state
 (nn.LSTM carries the state through every step), and prints the one-pass loss as JSON:
 {"nats_per_symbol": ..., "predictions": N - 1, "symbols": N}. The first symbol is context only;
 symbol t is predicted from symbols 0 ..< t.
@@ -74,14 +74,19 @@ def main():
     V, E = config["vocab_size"], config["embedding_size"]
     H, L = config["hidden_size"], config["num_layers"]
     embedding = torch.nn.Embedding(V, E)
-    lstm = torch.nn.LSTM(E, H, num_layers=L, batch_first=True)
+    cell = config.get("cell", "lstm")  # absent before format version 4: an LSTM
+    recurrent = {
+        "lstm": lambda: torch.nn.LSTM(E, H, num_layers=L, batch_first=True),
+        "gru": lambda: torch.nn.GRU(E, H, num_layers=L, batch_first=True),
+        "rnn": lambda: torch.nn.RNN(E, H, num_layers=L, nonlinearity="tanh", batch_first=True),
+    }[cell]()
     head = torch.nn.Linear(H, V)
-    for module, prefix in ((embedding, "embedding."), (lstm, "lstm."), (head, "head.")):
+    for module, prefix in ((embedding, "embedding."), (recurrent, cell + "."), (head, "head.")):
         module.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}, strict=True)
 
     torch.set_grad_enabled(False)
     tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)  # [1, N]
-    hidden, _ = lstm(embedding(tokens[:, :-1]))  # zero initial state, carried through all N - 1 steps
+    hidden, _ = recurrent(embedding(tokens[:, :-1]))  # zero initial state, carried through all N - 1 steps
     logits = head(hidden).squeeze(0).double()
     loss = torch.nn.functional.cross_entropy(logits, tokens[0, 1:], reduction="sum").item()
     result = {"nats_per_symbol": loss / (len(ids) - 1), "predictions": len(ids) - 1, "symbols": len(ids)}
