@@ -4,7 +4,10 @@
 # The programs run in alternation (charnn, torch, numpy, charnn, …) so that the machine's drift
 # hits all of them alike; the script prints the median of each ratio over the pairs.
 #
-#   scripts/compare-peers.sh [--isa avx2] [pairs] [config ...]   # configs: small medium large (default: all)
+#   scripts/compare-peers.sh [--isa avx2] [--cell lstm|gru|rnn] [pairs] [config ...]   # configs: small medium large (default: all)
+#
+# --cell gru (or rnn) compares charnn's GRU (RNN) with PyTorch's nn.GRU (nn.RNN) through the peer's own
+# --cell; the numpy peer has only the LSTM, so for those cells sampling is compared with PyTorch alone.
 #
 # --isa avx2 limits every contender to AVX2 + FMA, so an AVX-512 machine measures the AVX2 world
 # too: charnn through CHARNN_SIMD=avx2 (docs/simd.md), PyTorch through ATEN_CPU_CAPABILITY=avx2 and
@@ -28,6 +31,15 @@ case $isa in
   native) ;;
   avx2) export CHARNN_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell ;;
   *) echo "compare-peers: --isa takes avx2 (or is left out for the CPU's own), got '$isa'" >&2; exit 2 ;;
+esac
+cell=lstm
+if [[ ${1:-} == --cell ]]; then
+  cell=${2:-}
+  shift 2 || shift $#
+fi
+case $cell in
+  lstm|gru|rnn) ;;
+  *) echo "compare-peers: --cell takes lstm, gru or rnn, got '$cell'" >&2; exit 2 ;;
 esac
 pairs=${1:-3}
 [[ $pairs =~ ^[1-9][0-9]*$ ]] || { echo "compare-peers: the number of pairs must be a positive whole number, got '$pairs'" >&2; exit 2; }
@@ -69,19 +81,23 @@ for config in "${configs[@]}"; do
     *) echo "compare-peers: unknown config $config (small, medium, large)" >&2; exit 2 ;;
   esac
   for ((p = 1; p <= pairs; p++)); do
-    echo "== $config pair $p/$pairs" >&2
-    "$charnn" bench "$corpus" "${shape[@]}" --batch 50 --embedding 64 --threads 2 --warmup 3 --iters $iters \
+    echo "== $config ($cell) pair $p/$pairs" >&2
+    "$charnn" bench "$corpus" "${shape[@]}" --cell $cell --batch 50 --embedding 64 --threads 2 --warmup 3 --iters $iters \
       --sample-symbols $sample >> "$out/$config.charnn"
-    "$python" $peers/bench_torch.py "${shape[@]}" --batch 50 --embed 64 --threads 2 --clip 5 --warmup 3 \
+    "$python" $peers/bench_torch.py "${shape[@]}" --cell $cell --batch 50 --embed 64 --threads 2 --clip 5 --warmup 3 \
       --iters $iters --sample-chars 2000 >> "$out/$config.torch" 2>/dev/null
-    "$python" $peers/bench_numpy.py "${shape[@]}" --batch 50 --threads 2 --warmup 1 --iters 2 \
-      --sample-chars 2000 >> "$out/$config.numpy" 2>/dev/null
+    if [[ $cell == lstm ]]; then
+      "$python" $peers/bench_numpy.py "${shape[@]}" --batch 50 --threads 2 --warmup 1 --iters 2 \
+        --sample-chars 2000 >> "$out/$config.numpy" 2>/dev/null
+    else
+      touch "$out/$config.numpy"
+    fi
   done
 done
 
-python3 - "$out" "${configs[@]}" <<'PY'
+python3 - "$out" "$cell" "${configs[@]}" <<'PY'
 import json, statistics, sys
-out, configs = sys.argv[1], sys.argv[2:]
+out, cell, configs = sys.argv[1], sys.argv[2], sys.argv[3:]
 def load(config, who):
     rows = [json.loads(l) for l in open(f"{out}/{config}.{who}") if l.startswith("{")]
     return [r for r in rows if r.get("phase") == "train"], [r for r in rows if r.get("phase") == "sample"], \
@@ -90,6 +106,8 @@ targets = {"small": (1.3, 4.0), "medium": (1.2, 3.0), "large": (1.2, 3.0)}
 print(f"{'config':8} {'train charnn/torch':>19} {'sample charnn/best peer':>24} {'peak RSS charnn/torch':>22} {'sample bf16/best peer':>22}   medians over pairs")
 for c in configs:
     ct, cs, cb = load(c, "charnn"); tt, ts, _ = load(c, "torch"); nt, ns, _ = load(c, "numpy")
+    if not ns:  # no numpy peer for this cell: the best peer is PyTorch
+        ns = [{"chars_per_s": 0.0}] * len(ts)
     n = min(len(ct), len(tt), len(ns), len(ts))
     train = [ct[i]["chars_per_s"] / tt[i]["chars_per_s"] for i in range(n)]
     sample = [cs[i]["chars_per_s"] / max(ts[i]["chars_per_s"], ns[i]["chars_per_s"]) for i in range(n)]
@@ -98,7 +116,7 @@ for c in configs:
     m = statistics.median
     t_train, t_sample = targets[c]
     ok = lambda v, t, up=True: "met" if (v >= t if up else v <= t) else "MISSED"
-    print(f"{c:8} {m(train):>12.2f}× ({ok(m(train), t_train)}) {m(sample):>15.2f}× ({ok(m(sample), t_sample)}) {m(rss):>14.2f}× ({ok(m(rss), 0.5, False)}) {m(bf16):>15.2f}× ({ok(m(bf16), t_sample)})")
+    print(f"{c + ('' if cell == 'lstm' else ' ' + cell):8} {m(train):>12.2f}× ({ok(m(train), t_train)}) {m(sample):>15.2f}× ({ok(m(sample), t_sample)}) {m(rss):>14.2f}× ({ok(m(rss), 0.5, False)}) {m(bf16):>15.2f}× ({ok(m(bf16), t_sample)})")
     print(f"{'':8} charnn {m([r['chars_per_s'] for r in ct]):.0f} chars/s ({m([r['gflops_per_s'] for r in ct]):.0f} GFLOP/s), "
           f"torch {m([r['chars_per_s'] for r in tt]):.0f} ({m([r['gflops_per_s'] for r in tt]):.0f} GFLOP/s); "
           f"sampling charnn {m([r['chars_per_s'] for r in cs]):.0f}/s (bf16 {m([r['chars_per_s'] for r in cb] or [0]):.0f}/s), torch {m([r['chars_per_s'] for r in ts]):.0f}/s, numpy {m([r['chars_per_s'] for r in ns]):.0f}/s")
