@@ -112,6 +112,30 @@ static void cells(void) {
     }
 }
 
+// The GRU cell: forward from random pre-activations, backward from the forward's gates.
+static void gru_cells(void) {
+    for (size_t s = 0; s < sizeof cell_shapes / sizeof cell_shapes[0]; s++) {
+        size_t batch = cell_shapes[s][0], hidden = cell_shapes[s][1], bh = batch * hidden;
+        float *gx = random_floats(3 * bh, -5, 5, 60 + s), *gh = random_floats(3 * bh, -5, 5, 70 + s);
+        float *h_prev = random_floats(bh, -1, 1, 80 + s), *h = malloc(bh * sizeof(float));
+        ck_gru_cell_forward(gx, gh, h_prev, h, batch, hidden);
+        char name[64];
+        snprintf(name, sizeof name, "gru_forward_%zux%zu_gates", batch, hidden);
+        print_floats(name, "approx", gx, 3 * bh);
+        snprintf(name, sizeof name, "gru_forward_%zux%zu_h", batch, hidden);
+        print_floats(name, "approx", h, bh);
+        float *dh = random_floats(bh, -1, 1, 90 + s);
+        ck_gru_cell_backward(gx, gh, h_prev, dh, batch, hidden);
+        snprintf(name, sizeof name, "gru_backward_%zux%zu_dgx", batch, hidden);
+        print_floats(name, "approx", gx, 3 * bh);
+        snprintf(name, sizeof name, "gru_backward_%zux%zu_dgh", batch, hidden);
+        print_floats(name, "approx", gh, 3 * bh);
+        snprintf(name, sizeof name, "gru_backward_%zux%zu_dh", batch, hidden);
+        print_floats(name, "approx", dh, bh);
+        free(gx), free(gh), free(h_prev), free(h), free(dh);
+    }
+}
+
 static void optimizer(void) {
     size_t n = 4099;
     float *theta = random_floats(n, -1, 1, 50), *g = random_floats(n, -2, 2, 51);
@@ -205,6 +229,7 @@ int main(void) {
     activations();
     softmaxes();
     cells();
+    gru_cells();
     optimizer();
     checksums();
     panels();
