@@ -226,6 +226,8 @@ int ck_panel_kernels_fast(int level) { return level == 1 || level == 2; }
 
 int ck_packed_gemm_supported(void) { return ck_panel_kernels_fast(ck_simd_level()); }
 
+int ck_packed_gemm_fast_on_this_thread(void) { return ck_panel_kernels_fast(ck_active_simd_level()); }
+
 typedef void (*ck_panels_fn)(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, size_t p0,
                              size_t p1);
 

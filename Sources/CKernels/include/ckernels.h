@@ -89,6 +89,10 @@ void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, 
 // ck_packed_gemm still works, in portable C (for tests and other CPUs). The kernel that runs
 // follows the calling thread's variant, so ck_force_variant selects it too.
 int ck_packed_gemm_supported(void);
+// As ck_packed_gemm_supported, for the calling thread's variant (ck_force_variant may narrow it):
+// the model's layers ask it per pass, so a thread forced to baseline takes BLAS as a baseline
+// CPU does.
+int ck_packed_gemm_fast_on_this_thread(void);
 // Floats needed to pack a [k, n] operand.
 size_t ck_packed_b_floats(size_t k, size_t n);
 // Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], into `packed`.

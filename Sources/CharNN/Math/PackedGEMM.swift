@@ -11,6 +11,11 @@ import CKernels
     /// (`Activations.withVariant`), so tests reach every variant on one host.
     public static let isSupported = ck_packed_gemm_supported() != 0
 
+    /// As ``isSupported``, for the calling thread's variant: false on a thread that
+    /// `Activations.withVariant("baseline")` narrowed, which then takes OpenBLAS as a baseline CPU
+    /// would (the portable panel loop is for tests of the kernel itself, not for the model).
+    public static var isFastOnThisThread: Bool { ck_packed_gemm_fast_on_this_thread() != 0 }
+
     /// Floats a packed [k, n] operand occupies (n rounded up to the kernel's 32-column panels).
     public static func packedCount(k: Int, n: Int) -> Int { ck_packed_b_floats(k, n) }
 

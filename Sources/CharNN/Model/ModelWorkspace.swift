@@ -122,9 +122,10 @@ public final class ModelWorkspace {
     /// Bytes held by this workspace's buffers.
     public var byteCount: Int { storageCount * MemoryLayout<Float>.stride + 2 * batch * steps * 4 }
 
-    /// Layer k's packed recurrent weights with the current thread count, or nil to use BLAS.
+    /// Layer k's packed recurrent weights with the current thread count, or nil to use BLAS (also
+    /// on a thread whose forced variant has no fast packed kernel).
     func packed(_ k: Int) -> PackedRecurrentWeights? {
-        guard k < packedRecurrent.count else { return nil }
+        guard k < packedRecurrent.count, PackedGEMM.isFastOnThisThread else { return nil }
         var p = packedRecurrent[k]
         p.threads = recurrentThreads
         return p
