@@ -7,10 +7,11 @@
 //
 // Layout: panels of 32 columns as in recurrent_gemm.c, but rows in pairs (2q, 2q + 1), each
 // column's two weights side by side in one 32-bit lane: panel[q][j] = (B[2q][j], B[2q+1][j]).
-// One 512-bit load then holds 16 columns of two rows. The caller uses bf16 where
-// ck_packed_gemm_supported() (AVX-512) and keeps fp32 elsewhere; there a portable C loop over the
-// same panels still gives the product, for tests and for CPUs that are not x86-64.
+// One 512-bit load then holds 16 columns of two rows (a 256-bit load 8). The caller uses bf16 where
+// ck_packed_gemm_supported() (AVX-512 or AVX2) and keeps fp32 elsewhere; there a portable C loop
+// over the same panels still gives the product, for tests and for CPUs that are not x86-64.
 #include "ckernels.h"
+#include "kernels_variants.h"
 #include "panel_store.h"
 #include <string.h>
 
@@ -64,8 +65,8 @@ __attribute__((target("avx512f"))) static inline void ck_bf16_row_pair(__m512 ev
 
 // One panel: 32 columns over all k rows. Even and odd rows, and two row pairs per iteration,
 // accumulate separately so eight FMA chains are in flight.
-__attribute__((target("avx512f"))) static void ck_bf16_panel(const float *x, size_t k, const uint16_t *bp, float *y,
-                                                            size_t cols) {
+__attribute__((target("avx512f"))) static void ck_bf16_panel_avx512(const float *x, size_t k, const uint16_t *bp,
+                                                                   float *y, size_t cols) {
     __m512 acc[2][2][2];  // [pair parity][row parity][16-column half]
     for (int u = 0; u < 2; u++)
         for (int t = 0; t < 2; t++) acc[u][t][0] = acc[u][t][1] = _mm512_setzero_ps();
@@ -81,9 +82,33 @@ __attribute__((target("avx512f"))) static void ck_bf16_panel(const float *x, siz
     ck_add_store_row(y, sum[0], sum[1], cols);
 }
 
+// One row pair of a panel with AVX2: four ymm of 8 columns × 2 rows each, widened as above (a
+// 32-bit shift for the even row, a mask for the odd one) into eight accumulators, which are eight
+// independent FMA chains, as many as two FMA pipes of 4-cycle latency keep busy.
+__attribute__((target("avx2,fma"), always_inline)) static inline void ck_bf16_row_pair_avx2(
+    __m256 even[4], __m256 odd[4], const uint16_t *row, float x_even, float x_odd) {
+    const __m256i high = _mm256_set1_epi32((int)0xFFFF0000u);
+    __m256 x0 = _mm256_set1_ps(x_even), x1 = _mm256_set1_ps(x_odd);
+    for (int h = 0; h < 4; h++) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(row + h * 16));
+        even[h] = _mm256_fmadd_ps(x0, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)), even[h]);
+        odd[h] = _mm256_fmadd_ps(x1, _mm256_castsi256_ps(_mm256_and_si256(w, high)), odd[h]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void ck_bf16_panel_avx2(const float *x, size_t k, const uint16_t *bp,
+                                                                  float *y, size_t cols) {
+    __m256 even[4], odd[4];  // [8-column quarter]
+    for (int h = 0; h < 4; h++) even[h] = odd[h] = _mm256_setzero_ps();
+    size_t pairs = k / 2, q = 0;
+    for (; q < pairs; q++) ck_bf16_row_pair_avx2(even, odd, bp + q * 2 * NR, x[2 * q], x[2 * q + 1]);
+    if (k % 2) ck_bf16_row_pair_avx2(even, odd, bp + q * 2 * NR, x[2 * q], 0.0f);  // partner is zero padding
+    for (int h = 0; h < 4; h++) ck_add_store8(y + 8 * h, _mm256_add_ps(even[h], odd[h]), (ptrdiff_t)cols - 8 * h);
+}
+
 #endif
 
-// One panel in portable C, the even and odd rows summed separately as the AVX-512 panel does.
+// One panel in portable C, the even and odd rows summed separately as the SIMD panels do.
 //                                   x: [k], bp: [(k + 1) / 2][32][2] bf16, y: [cols]
 static void ck_bf16_panel_portable(const float *x, size_t k, const uint16_t *bp, float *y, size_t cols) {
     float even[NR] = {0}, odd[NR] = {0};
@@ -98,17 +123,23 @@ static void ck_bf16_panel_portable(const float *x, size_t k, const uint16_t *bp,
     for (size_t j = 0; j < cols; j++) y[j] += even[j] + odd[j];
 }
 
-static void ck_bf16_panel_any(const float *x, size_t k, const uint16_t *bp, float *y, size_t cols) {
+typedef void (*ck_bf16_panel_fn)(const float *x, size_t k, const uint16_t *bp, float *y, size_t cols);
+
+// The calling thread's variant (ck_force_variant may narrow it), chosen once per product on the
+// caller so the second thread runs the same kernel.
+static ck_bf16_panel_fn ck_bf16_panel_for_caller(void) {
 #if defined(__x86_64__)
-    if (ck_packed_gemm_supported()) {
-        ck_bf16_panel(x, k, bp, y, cols);
-        return;
+    switch (ck_active_simd_level()) {
+    case 1: return ck_bf16_panel_avx512;
+    case 2: return ck_bf16_panel_avx2;
+    default: break;
     }
 #endif
-    ck_bf16_panel_portable(x, k, bp, y, cols);
+    return ck_bf16_panel_portable;
 }
 
 typedef struct {
+    ck_bf16_panel_fn panel_fn;
     const float *x;
     const uint16_t *packed;
     float *y;
@@ -121,13 +152,13 @@ static void ck_bf16_part(void *context, int part) {
     size_t panel_size = ((t->k + 1) / 2) * 2 * NR;
     for (size_t p = p0; p < p1; p++) {
         size_t cols = t->n - p * NR < NR ? t->n - p * NR : NR;
-        ck_bf16_panel_any(t->x, t->k, t->packed + p * panel_size, t->y + p * NR, cols);
+        t->panel_fn(t->x, t->k, t->packed + p * panel_size, t->y + p * NR, cols);
     }
 }
 
 void ck_packed_gemv_bf16(const float *x, size_t k, const uint16_t *packed, float *y, size_t n, int threads) {
     size_t panels = (n + NR - 1) / NR;
-    ck_bf16_task task = {x, packed, y, k, n, panels / 2, panels};
+    ck_bf16_task task = {ck_bf16_panel_for_caller(), x, packed, y, k, n, panels / 2, panels};
     if (threads < 2 || panels < 2) {
         task.split = panels;
         ck_bf16_part(&task, 0);

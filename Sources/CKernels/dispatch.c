@@ -87,6 +87,15 @@ static __thread const ck_table *ck_override;
 
 const char *ck_variant_name(void) { return ck_active->name; }
 
+int ck_active_simd_level(void) {
+    ck_init_once();
+#if defined(__x86_64__)
+    if (ck_active == &ck_table_avx512) return ck_rank_levels[CK_RANK_AVX512];
+    if (ck_active == &ck_table_avx2) return ck_rank_levels[CK_RANK_AVX2];
+#endif
+    return ck_rank_levels[CK_RANK_BASELINE];
+}
+
 int ck_force_variant(const char *name) {
     ck_init_once();
     if (name == NULL) { ck_override = NULL; return 1; }

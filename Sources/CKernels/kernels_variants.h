@@ -33,4 +33,12 @@ extern const ck_table ck_table_avx512;
 extern const ck_table ck_table_avx2;
 #endif
 extern const ck_table ck_table_baseline;
+
+// The calling thread's variant in ck_cpu_simd_level's numbers (1 AVX-512, 2 AVX2, 0 baseline): the
+// process's, or the one ck_force_variant chose for this thread. The panel kernels follow it, so
+// a test can run each variant's GEMM and bf16 panels on one host.
+int ck_active_simd_level(void);
+// Whether the panel kernels at `level` (ck_cpu_simd_level's numbers) beat OpenBLAS, so that the
+// callers pack for them (ck_packed_gemm_supported is this at the process's level).
+int ck_panel_kernels_fast(int level);
 #endif

@@ -1,11 +1,14 @@
 // The recurrent step's matrix product, C[M, N] += A[M, K] · B[K, N], with B packed once per
 // training step. OpenBLAS repacks the whole weight matrix on every call; at the LSTM's per-step
 // shapes (M = batch ≈ 50, N·K = 4H·H) that copy costs as much as a third of the product. Here B
-// is packed into panels of 32 columns, K-major, so the micro-kernel streams each panel once per
-// 6-row block of A with 12 zmm accumulators. The caller uses it where ck_packed_gemm_supported()
-// (AVX-512, and CHARNN_SIMD not narrower) and OpenBLAS elsewhere; there a portable C loop over the
-// same panels still gives the product, for tests and for CPUs that are not x86-64.
+// is packed into panels of 32 columns, K-major, so a micro-kernel streams each panel once per
+// block of rows of A: 6×32 with 12 zmm accumulators on AVX-512, 6×16 over each half of a panel
+// with 12 ymm accumulators on AVX2 + FMA, one source of packed panels for both. The caller uses
+// it where ck_packed_gemm_supported() (either of those, and CHARNN_SIMD not narrower) and
+// OpenBLAS elsewhere; there a portable C loop over the same panels still gives the product, for
+// tests and for CPUs that are not x86-64.
 #include "ckernels.h"
+#include "kernels_variants.h"
 #include "panel_store.h"
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +90,9 @@ __attribute__((target("avx512f"))) static void ck_kernel_1x32(const float *a, co
 }
 
 // Panels [p0, p1) of the product.
-__attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, size_t m, size_t k, const float *packed,
-                                                             float *c, size_t n, size_t p0, size_t p1) {
+__attribute__((target("avx512f"))) static void ck_gemm_panels_avx512(const float *a, size_t m, size_t k,
+                                                                    const float *packed, float *c, size_t n,
+                                                                    size_t p0, size_t p1) {
     if (m == 1) {
         for (size_t p = p0; p < p1; p++) {
             size_t cols = n - p * NR < NR ? n - p * NR : NR;
@@ -102,6 +106,91 @@ __attribute__((target("avx512f"))) static void ck_gemm_panels(const float *a, si
         for (size_t r = 0; r < m; r += MR) {
             size_t rows = m - r < MR ? m - r : MR;
             ck_kernel_6x32(a + r * k, k, bp, k, c + r * n + p * NR, n, rows, cols);
+        }
+    }
+}
+
+// AVX2 + FMA over the same panels. With 16 ymm registers a 6×32 block does not fit (24
+// accumulators), so each 32-column panel is run as two 16-column halves: R ≤ 6 rows × 2 ymm = 12
+// accumulators, 2 loads of B and 1 broadcast of A, 15 registers. R is a constant in every call
+// (ck_avx2_block's switch), so each row count compiles to its own loop without a test per row.
+// cols is how many of the half's 16 columns exist (≤ 0 when the half lies past N).
+__attribute__((target("avx2,fma"), always_inline)) static inline void ck_kernel_rx16(
+    const int R, const float *a, size_t lda, const float *bp, size_t k, float *c, size_t ldc, ptrdiff_t cols) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (size_t kk = 0; kk < k; kk++) {
+        __m256 b0 = _mm256_loadu_ps(bp + kk * NR), b1 = _mm256_loadu_ps(bp + kk * NR + 8);
+        for (int r = 0; r < R; r++) {
+            __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
+            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        ck_add_store8(c + r * ldc, acc[r][0], cols);
+        ck_add_store8(c + r * ldc + 8, acc[r][1], cols - 8);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void ck_avx2_block(size_t rows, const float *a, size_t lda,
+                                                             const float *bp, size_t k, float *c, size_t ldc,
+                                                             ptrdiff_t cols) {
+    switch (rows) {
+    case 6: ck_kernel_rx16(6, a, lda, bp, k, c, ldc, cols); break;
+    case 5: ck_kernel_rx16(5, a, lda, bp, k, c, ldc, cols); break;
+    case 4: ck_kernel_rx16(4, a, lda, bp, k, c, ldc, cols); break;
+    case 3: ck_kernel_rx16(3, a, lda, bp, k, c, ldc, cols); break;
+    case 2: ck_kernel_rx16(2, a, lda, bp, k, c, ldc, cols); break;
+    default: ck_kernel_rx16(1, a, lda, bp, k, c, ldc, cols); break;
+    }
+}
+
+// m = 1 on AVX2: a panel row is four ymm; two k-interleaved partial sums give eight FMA chains,
+// what two FMA pipes of 4-cycle latency need, and leave registers for the loads.
+__attribute__((target("avx2,fma"))) static void ck_kernel_1x32_avx2(const float *a, const float *bp, size_t k,
+                                                                   float *c, size_t cols) {
+    __m256 acc[2][4];
+    for (int u = 0; u < 2; u++)
+        for (int q = 0; q < 4; q++) acc[u][q] = _mm256_setzero_ps();
+    size_t kk = 0;
+    for (; kk + 2 <= k; kk += 2) {
+        for (int u = 0; u < 2; u++) {
+            __m256 av = _mm256_broadcast_ss(a + kk + u);
+            for (int q = 0; q < 4; q++)
+                acc[u][q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + (kk + u) * NR + 8 * q), acc[u][q]);
+        }
+    }
+    if (kk < k) {
+        __m256 av = _mm256_broadcast_ss(a + kk);
+        for (int q = 0; q < 4; q++) acc[0][q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + kk * NR + 8 * q), acc[0][q]);
+    }
+    for (int q = 0; q < 4; q++) ck_add_store8(c + 8 * q, _mm256_add_ps(acc[0][q], acc[1][q]), (ptrdiff_t)cols - 8 * q);
+}
+
+// Panels [p0, p1) with AVX2. Rows go in ⌈m/6⌉ blocks of nearly equal size (25 = 5 × 5, 50 = 5 × 6 +
+// 4 × 5) rather than 6, 6, …, remainder: a block of one or two rows keeps only two or four FMA
+// chains busy, latency-bound, and training's half-batches (m ≈ 25) would end in one.
+__attribute__((target("avx2,fma"))) static void ck_gemm_panels_avx2(const float *a, size_t m, size_t k,
+                                                                   const float *packed, float *c, size_t n,
+                                                                   size_t p0, size_t p1) {
+    if (m == 1) {
+        for (size_t p = p0; p < p1; p++) {
+            size_t cols = n - p * NR < NR ? n - p * NR : NR;
+            ck_kernel_1x32_avx2(a, packed + p * k * NR, k, c + p * NR, cols);
+        }
+        return;
+    }
+    size_t blocks = (m + MR - 1) / MR, base = m / blocks, larger = m % blocks;
+    for (size_t p = p0; p < p1; p++) {
+        const float *bp = packed + p * k * NR;
+        ptrdiff_t cols = (ptrdiff_t)(n - p * NR < NR ? n - p * NR : NR);
+        size_t r = 0;
+        for (size_t b = 0; b < blocks; b++) {
+            size_t rows = base + (b < larger);
+            for (int h = 0; h < 2; h++)  // the second half finds the block's rows of A in L1
+                ck_avx2_block(rows, a + r * k, k, bp + 16 * h, k, c + r * n + p * NR + 16 * h, n, cols - 16 * h);
+            r += rows;
         }
     }
 }
@@ -126,20 +215,37 @@ static void ck_gemm_panels_portable(const float *a, size_t m, size_t k, const fl
     }
 }
 
-int ck_packed_gemm_supported(void) { return ck_simd_level() == 1; }
+// Measured against OpenBLAS 0.3.21 at training's per-step shapes with scripts/packed-gemm-bench.c
+// (one thread, packing charged at 1/T per step): on Zen 4 (AVX-512) the packed kernel ran 113
+// GFLOP/s to OpenBLAS's 86 at 50×512·512×2048. On Zen 3 (AVX2, OpenBLAS's Zen kernels), at the
+// half-batch m = 25 that each core runs in training, it was 1.1–1.7× OpenBLAS forward and
+// 1.0–1.4× backward for H = 128…512 (m = 50: 0.95–1.26×); at m = 1 the fp32 panels ran 0.94–1.33×
+// sgemv and the bf16 panels 2.0–3.3×. docs/simd.md has the table. The baseline variant's portable
+// loop is far slower than OpenBLAS.
+int ck_panel_kernels_fast(int level) { return level == 1 || level == 2; }
 
-static void ck_panels(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, size_t p0,
-                      size_t p1) {
+int ck_packed_gemm_supported(void) { return ck_panel_kernels_fast(ck_simd_level()); }
+
+int ck_packed_gemm_fast_on_this_thread(void) { return ck_panel_kernels_fast(ck_active_simd_level()); }
+
+typedef void (*ck_panels_fn)(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, size_t p0,
+                             size_t p1);
+
+// The panel loop of the calling thread's variant (ck_force_variant may narrow it per thread). It is
+// chosen once per product, on the caller, so the second thread runs the same kernel.
+static ck_panels_fn ck_panels_for_caller(void) {
 #if defined(__x86_64__)
-    if (ck_packed_gemm_supported()) {
-        ck_gemm_panels(a, m, k, packed, c, n, p0, p1);
-        return;
+    switch (ck_active_simd_level()) {
+    case 1: return ck_gemm_panels_avx512;
+    case 2: return ck_gemm_panels_avx2;
+    default: break;
     }
 #endif
-    ck_gemm_panels_portable(a, m, k, packed, c, n, p0, p1);
+    return ck_gemm_panels_portable;
 }
 
 typedef struct {
+    ck_panels_fn panels_fn;
     const float *a, *packed;
     float *c;
     size_t m, k, n, split, panels;
@@ -147,16 +253,17 @@ typedef struct {
 
 static void ck_gemm_part(void *context, int part) {
     ck_gemm_task *t = context;
-    if (part == 0) ck_panels(t->a, t->m, t->k, t->packed, t->c, t->n, 0, t->split);
-    else ck_panels(t->a, t->m, t->k, t->packed, t->c, t->n, t->split, t->panels);
+    if (part == 0) t->panels_fn(t->a, t->m, t->k, t->packed, t->c, t->n, 0, t->split);
+    else t->panels_fn(t->a, t->m, t->k, t->packed, t->c, t->n, t->split, t->panels);
 }
 
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads) {
     size_t panels = (n + NR - 1) / NR;
+    ck_panels_fn panels_fn = ck_panels_for_caller();
     if (threads < 2 || panels < 2) {
-        ck_panels(a, m, k, packed, c, n, 0, panels);
+        panels_fn(a, m, k, packed, c, n, 0, panels);
         return;
     }
-    ck_gemm_task task = {a, packed, c, m, k, n, panels / 2, panels};
+    ck_gemm_task task = {panels_fn, a, packed, c, m, k, n, panels / 2, panels};
     ck_run_in_two(ck_gemm_part, &task, threads);
 }

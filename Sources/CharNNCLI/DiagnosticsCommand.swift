@@ -53,7 +53,7 @@ struct DoctorCommand: ParsableCommand {
             case .unsupported(let name), .unknown(let name):
                 print("element-wise kernels: \(simd) (the widest this CPU runs; CHARNN_SIMD=\(name) ignored)")
             }
-            print("packed recurrent GEMM and bf16 panels: \(packed ? "yes (AVX-512)" : "no, OpenBLAS and fp32 are used")")
+            print("packed recurrent GEMM and bf16 panels: \(packed ? "yes (\(simd))" : "no, OpenBLAS and fp32 are used")")
         }
     }
 }

@@ -40,7 +40,7 @@ struct EvalCommand: ParsableCommand {
     var warmup: Int?
     @Option(parsing: .unconditional, help: ArgumentHelp("Symbols per forward pass of each stream.", valueName: "n"))
     var seq = 256
-    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads for the one-pass recurrence, 1 or 2: on AVX-512 CPUs its matrix products may use a second core; the loss does not depend on it.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("CPU threads for the one-pass recurrence, 1 or 2: on AVX2 and AVX-512 CPUs its matrix products may use a second core; the loss does not depend on it.", valueName: "n"))
     var threads = 1
     @Flag(help: "Print one JSON object instead of text.")
     var json = false

@@ -53,9 +53,14 @@ struct BLASTests {
 
 @Suite("Packed recurrent GEMM")
 struct PackedGEMMTests {
-    @Test("matches BLAS for W·x and Wᵀ·x packings, at awkward shapes, on 1 and 2 threads",
-          arguments: [(1, 4, 3), (1, 100, 131), (7, 40, 5), (50, 96, 24), (13, 33, 65)])
-    func matchesBLAS(shape: (Int, Int, Int)) {
+    /// Small awkward shapes, and shapes that reach every loop of the AVX2 and AVX-512 kernels: m = 1
+    /// (the batch-1 kernel, odd k), m = 25 and 64 (row blocks of 5, and of 6 and 5: training's
+    /// half-batch), n = 268 (a partial last panel whose second 16-column half is empty), n = 67
+    /// (3 columns into the third panel) with k = 268.
+    @Test("matches BLAS for W·x and Wᵀ·x packings, at awkward shapes, on 1 and 2 threads, in every variant",
+          arguments: [(1, 4, 3), (1, 100, 131), (7, 40, 5), (50, 96, 24), (13, 33, 65),
+                      (1, 268, 1025), (25, 268, 67), (64, 67, 268), (2, 520, 64)])
+    func matchesBLAS(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
         var rng = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
         let a = BLASTests.random(m * k, &rng)
@@ -64,13 +69,19 @@ struct PackedGEMMTests {
         for (transposed, rowStride, columnStride) in [(true, 1, k), (false, n, 1)] {
             var packed = [Float](repeating: .nan, count: PackedGEMM.packedCount(k: k, n: n))
             PackedGEMM.pack(w, k: k, n: n, rowStride: rowStride, columnStride: columnStride, into: &packed)
-            for threads in [1, 2] {
-                let c0 = BLASTests.random(m * n, &rng)
-                var expected = c0, actual = c0
-                BLAS.gemm(m: m, n: n, k: k, a, w, transposeB: transposed, into: &expected, beta: 1)
-                PackedGEMM.multiplyAdd(m: m, n: n, k: k, a, packed: packed, into: &actual, threads: threads)
-                let worst = zip(expected, actual).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst < 1e-4, "m\(m) n\(n) k\(k) transposed \(transposed) threads \(threads): \(worst)")
+            let c0 = BLASTests.random(m * n, &rng)
+            var expected = c0
+            BLAS.gemm(m: m, n: n, k: k, a, w, transposeB: transposed, into: &expected, beta: 1)
+            for variant in Activations.availableVariants {
+                try inVariant(variant) {
+                    for threads in [1, 2] {
+                        var actual = c0
+                        PackedGEMM.multiplyAdd(m: m, n: n, k: k, a, packed: packed, into: &actual, threads: threads)
+                        let worst = zip(expected, actual).map { abs($0 - $1) }.max() ?? 0
+                        #expect(worst < 1e-4 * Float(max(1, k / 64)),
+                                "\(variant) m\(m) n\(n) k\(k) transposed \(transposed) threads \(threads): \(worst)")
+                    }
+                }
             }
         }
     }

@@ -17,9 +17,11 @@ struct SamplingPrecisionTests {
         #expect(ck_float_from_bf16(0x4049) == Float(bitPattern: 0x4049_0000))
     }
 
-    @Test("the bf16 product equals an fp32 product of the rounded weights, at awkward shapes, on 1 and 2 threads",
-          arguments: [(1, 1), (3, 5), (64, 65), (131, 100), (576, 2048)])
-    func productMatchesRoundedReference(shape: (Int, Int)) {
+    /// k odd (the unpaired last row) and even; n with partial last panels (65, 100: 4 columns in;
+    /// 268: a panel whose last three 8-column quarters are empty) and full ones (2048).
+    @Test("the bf16 product equals an fp32 product of the rounded weights, at awkward shapes, on 1 and 2 threads, in every variant",
+          arguments: [(1, 1), (3, 5), (64, 65), (131, 100), (67, 268), (576, 2048)])
+    func productMatchesRoundedReference(shape: (Int, Int)) throws {
         let (k, n) = shape
         var rng = RandomGenerator(seed: UInt64(k * 7919 + n))
         let x = BLASTests.random(k, &rng), w = BLASTests.random(n * k, &rng)  // W [n, k], as the LSTM stores it
@@ -32,11 +34,15 @@ struct SamplingPrecisionTests {
             for i in 0..<k { sum += Double(x[i]) * Double(ck_float_from_bf16(ck_bf16_from_float(w[j * k + i]))) }
             expected[j] += Float(sum)
         }
-        for threads: Int32 in [1, 2] {
-            var y = y0
-            ck_packed_gemv_bf16(x, k, packed, &y, n, threads)
-            let worst = zip(expected, y).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-4 * Float(max(1, k / 64)), "k\(k) n\(n) threads \(threads): \(worst)")
+        for variant in Activations.availableVariants {
+            try inVariant(variant) {
+                for threads: Int32 in [1, 2] {
+                    var y = y0
+                    ck_packed_gemv_bf16(x, k, packed, &y, n, threads)
+                    let worst = zip(expected, y).map { abs($0 - $1) }.max() ?? 0
+                    #expect(worst < 1e-4 * Float(max(1, k / 64)), "\(variant) k\(k) n\(n) threads \(threads): \(worst)")
+                }
+            }
         }
     }
 
@@ -56,11 +62,11 @@ struct SamplingPrecisionTests {
         }
     }
 
-    /// Without AVX-512 there is no bf16 kernel: a bf16 sampler multiplies the rounded weights in
+    /// Without a packed kernel (baseline) there is no bf16 kernel: a bf16 sampler multiplies the rounded weights in
     /// fp32 through the same code as the reference, so the comparison would be of one computation
     /// with itself. roundedTensors checks, on every host, what that fallback computes from.
     @Test("a bfloat16 sampler computes what fp32 computes on the rounded model, and differs from unrounded fp32",
-          .enabled(if: PackedGEMM.isSupported, "needs AVX-512, the only CPUs with the bf16 kernel"))
+          .enabled(if: PackedGEMM.isSupported, "needs AVX2 or AVX-512, the variants with a fast bf16 kernel"))
     func samplerMatchesRoundedModel() throws {
         let model = SamplingTests.trained.model
         let rounded = SamplingPrecision.bfloat16.applied(to: model)

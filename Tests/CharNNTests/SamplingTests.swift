@@ -58,7 +58,7 @@ struct SamplingTests {
     /// Without AVX-512 the sampler's products go through OpenBLAS whatever `threads` says, so one
     /// and two threads would run the same code and the comparison would prove nothing.
     @Test("two sampling threads give the same text as one (the packed kernel's row split)",
-          .enabled(if: PackedGEMM.isSupported, "needs AVX-512: elsewhere the thread count does not reach the products"))
+          .enabled(if: PackedGEMM.isSupported, "needs the packed kernels (AVX2 or AVX-512): elsewhere the thread count does not reach the products"))
     func threadsGiveSameText() throws {
         let model = Self.trained.model
         var texts: [String] = []

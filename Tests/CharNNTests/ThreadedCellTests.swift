@@ -49,7 +49,7 @@ struct ThreadedCellTests {
     /// (no AVX-512) the model always runs the cell on one thread, and the test above covers the
     /// kernels themselves on every host.
     @Test("a model pass with recurrentThreads 2 gives the same logits, loss, gradients and states as 1",
-          .enabled(if: PackedGEMM.isSupported, "needs AVX-512: elsewhere recurrentThreads does not reach the cell kernels"))
+          .enabled(if: PackedGEMM.isSupported, "needs the packed kernels (AVX2 or AVX-512): elsewhere recurrentThreads does not reach the cell kernels"))
     func modelPass() throws {
         let config = ModelConfig(vocabularySize: 20, embeddingSize: 8, hiddenSize: 256, layers: 2)
         let model = try CharModel(config: config, seed: 4)

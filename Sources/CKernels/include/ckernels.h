@@ -84,9 +84,15 @@ void ck_adam_update(float *theta, const float *g, float *m, float *v, size_t n, 
                     float step_size, float c2root);
 
 // The recurrent step's product with its weight operand packed once (recurrent_gemm.c).
-// ck_packed_gemm_supported() is 1 when the AVX-512 kernel runs (ck_simd_level() == 1); otherwise
-// use BLAS. Where it is 0, ck_packed_gemm still works, in portable C (for tests and other CPUs).
+// ck_packed_gemm_supported() is 1 when a packed kernel that beats BLAS exists at the process's
+// level (AVX-512 or AVX2 + FMA: ck_simd_level() 1 or 2); otherwise use BLAS. Where it is 0,
+// ck_packed_gemm still works, in portable C (for tests and other CPUs). The kernel that runs
+// follows the calling thread's variant, so ck_force_variant selects it too.
 int ck_packed_gemm_supported(void);
+// As ck_packed_gemm_supported, for the calling thread's variant (ck_force_variant may narrow it):
+// the model's layers ask it per pass, so a thread forced to baseline takes BLAS as a baseline
+// CPU does.
+int ck_packed_gemm_fast_on_this_thread(void);
 // Floats needed to pack a [k, n] operand.
 size_t ck_packed_b_floats(size_t k, size_t n);
 // Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], into `packed`.
@@ -95,8 +101,8 @@ void ck_pack_b(const float *b, size_t k, size_t n, size_t row_stride, size_t col
 // Thread-safe: while one caller uses the shared second thread, other callers run single-threaded.
 void ck_packed_gemm(const float *a, size_t m, size_t k, const float *packed, float *c, size_t n, int threads);
 
-// Batch-1 products with bfloat16 weights and fp32 arithmetic (bf16_gemv.c): fast with AVX-512,
-// when ck_packed_gemm_supported(); elsewhere portable C with the same rounding. Each weight is
+// Batch-1 products with bfloat16 weights and fp32 arithmetic (bf16_gemv.c): fast with AVX-512 or
+// AVX2, when ck_packed_gemm_supported(); elsewhere portable C with the same rounding. Each weight is
 // rounded to bf16 (nearest even) when packed; x and y stay fp32.
 // uint16s needed to pack a [k, n] operand (k rounded up to even, n to 32-column panels).
 size_t ck_packed_bf16_count(size_t k, size_t n);

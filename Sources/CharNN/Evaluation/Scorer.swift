@@ -58,7 +58,7 @@ public struct Scorer {
     /// Symbols per forward pass of each stream.
     public var steps: Int
     /// Cores for ``ScoringMode/onePass``'s per-step recurrence (1 or 2), used where the packed
-    /// recurrent kernel runs (AVX-512); the loss does not depend on it.
+    /// recurrent kernel runs (AVX2 or AVX-512); the loss does not depend on it.
     public var threads = 1
 
     /// A scorer for `model`; `steps` below 1 counts as 1. Throws ``ModelError/shapeMismatch(_:)``

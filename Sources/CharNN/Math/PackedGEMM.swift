@@ -4,10 +4,17 @@ import CKernels
 /// recurrent step: the weights stay fixed over the T steps of a batch, but OpenBLAS would repack
 /// them on every one of the 2·T calls (see Sources/CKernels/recurrent_gemm.c).
 @_spi(Internals) public enum PackedGEMM {
-    /// True when this CPU runs the packed kernel (AVX-512) and `CHARNN_SIMD` does not force a
-    /// narrower variant; otherwise callers use `BLAS.gemm` (and sampling fp32 weights, not bf16
-    /// panels). ``multiplyAdd(m:n:k:_:packed:into:threads:)`` still works then, in portable C.
+    /// True when the process's SIMD variant has a packed kernel that beats OpenBLAS: AVX-512 or
+    /// AVX2 + FMA (`CHARNN_SIMD=baseline` turns it off). Otherwise callers use `BLAS.gemm` (and
+    /// sampling fp32 weights, not bf16 panels); ``multiplyAdd(m:n:k:_:packed:into:threads:)``
+    /// still works then, in portable C. The kernel that runs follows the calling thread's variant
+    /// (`Activations.withVariant`), so tests reach every variant on one host.
     public static let isSupported = ck_packed_gemm_supported() != 0
+
+    /// As ``isSupported``, for the calling thread's variant: false on a thread that
+    /// `Activations.withVariant("baseline")` narrowed, which then takes OpenBLAS as a baseline CPU
+    /// would (the portable panel loop is for tests of the kernel itself, not for the model).
+    public static var isFastOnThisThread: Bool { ck_packed_gemm_fast_on_this_thread() != 0 }
 
     /// Floats a packed [k, n] operand occupies (n rounded up to the kernel's 32-column panels).
     public static func packedCount(k: Int, n: Int) -> Int { ck_packed_b_floats(k, n) }

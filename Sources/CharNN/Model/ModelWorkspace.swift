@@ -28,7 +28,7 @@ public final class ModelWorkspace {
     let stateGradientC: UnsafeMutablePointer<Float> // [L, B, H]: dLoss/dc0 after backward (zero outside the LSTM)
     let biasScratch: UnsafeMutablePointer<Float>    // [G·H]
     let ones: UnsafeMutablePointer<Float>           // [max(T·B, 1)]
-    let packedRecurrent: [PackedRecurrentWeights]   // per layer, when PackedGEMM is supported
+    let packedRecurrent: [PackedRecurrentWeights]   // per layer, when packed (PackedGEMM.isSupported); else OpenBLAS
 
     /// Threads for the per-step recurrent products and cell kernels (1 or 2); the results do not
     /// depend on it. charnn's training and validation keep 1: they run two half-batch passes, each
@@ -52,7 +52,13 @@ public final class ModelWorkspace {
     /// Allocates the buffers for `batch` streams of up to `steps` symbols of a model shaped `config`.
     /// Throws ``ModelError/invalidConfig(_:)`` for a bad config and ``ModelError/shapeMismatch(_:)``
     /// when `batch` or `steps` is below 1.
-    public init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
+    public convenience init(config: ModelConfig, batch: Int, steps: Int) throws(ModelError) {
+        try self.init(config: config, batch: batch, steps: steps, packsRecurrentWeights: PackedGEMM.isSupported)
+    }
+
+    /// As ``init(config:batch:steps:)``, choosing the recurrent product's path: the packed kernel
+    /// (in whichever variant the calling thread runs) or OpenBLAS. Tests run both on one host.
+    package init(config: ModelConfig, batch: Int, steps: Int, packsRecurrentWeights: Bool) throws(ModelError) {
         try config.validate()
         guard batch >= 1, steps >= 1 else {
             throw .shapeMismatch("batch and steps must be at least 1, got \(batch) and \(steps)")
@@ -65,7 +71,7 @@ public final class ModelWorkspace {
         let H = config.hiddenSize, V = config.vocabularySize, L = config.layers
         let useDropout = config.dropout > 0, cell = config.cell, G = config.gateRows
         let perLayer = RecurrentActivations.count(cell: cell, rows: N, batch: B, hidden: H) + (useDropout ? 2 * N * H : 0)
-        let packedEach = PackedGEMM.isSupported ? PackedRecurrentWeights.count(hidden: H, gateRows: G) : 0
+        let packedEach = packsRecurrentWeights ? PackedRecurrentWeights.count(hidden: H, gateRows: G) : 0
         storageCount = V * G + L * perLayer + N * V + N + N * H + 2 * L * B * H + G + N + L * packedEach
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
@@ -102,7 +108,7 @@ public final class ModelWorkspace {
         biasScratch = take(G)
         ones = take(N)
         ones.update(repeating: 1, count: N)
-        packedRecurrent = PackedGEMM.isSupported ? (0..<L).map { _ in
+        packedRecurrent = packsRecurrentWeights ? (0..<L).map { _ in
             PackedRecurrentWeights(buffer: take(packedEach), threads: 1)
         } : []
         precondition(cursor == storage + storageCount, "workspace layout out of step with its size")
@@ -117,9 +123,10 @@ public final class ModelWorkspace {
     /// Bytes held by this workspace's buffers.
     public var byteCount: Int { storageCount * MemoryLayout<Float>.stride + 2 * batch * steps * 4 }
 
-    /// Layer k's packed recurrent weights with the current thread count, or nil to use BLAS.
+    /// Layer k's packed recurrent weights with the current thread count, or nil to use BLAS (also
+    /// on a thread whose forced variant has no fast packed kernel).
     func packed(_ k: Int) -> PackedRecurrentWeights? {
-        guard k < packedRecurrent.count else { return nil }
+        guard k < packedRecurrent.count, PackedGEMM.isFastOnThisThread else { return nil }
         var p = packedRecurrent[k]
         p.threads = recurrentThreads
         return p

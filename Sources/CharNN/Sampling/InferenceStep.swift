@@ -168,7 +168,7 @@ import CKernels
 
     /// Whether steps read bf16 weight panels (bf16_gemv.c). That kernel reads the weights once per
     /// stream, so it pays only for one stream; for several (one fp32 read serves all rows) or
-    /// without AVX-512, the same numbers come from fp32 products of the rounded weights.
+    /// without a packed kernel (baseline), the same numbers come from fp32 products of the rounded weights.
     static func readsHalfWeights(precision: SamplingPrecision, streams: Int) -> Bool {
         PackedGEMM.isSupported && precision == .bfloat16 && streams == 1
     }
