@@ -124,6 +124,40 @@ void ck_lstm_cell_backward_threaded(float *gates, const float *c_prev, const flo
 // with SSE4.2 where available (and ck_simd_level() is not baseline). crc32c("123456789") == 0xE3069283.
 uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);
 
+// ---- int8 sampling weights (int8_gemv.c) ------------------------------------------------------
+// Batch-1 products with int8 weights, one fp32 scale per column of B (per output row of the
+// LSTM's W): symmetric, s = max |column| / 127, each weight round(w / s) in -127 … 127 (ties to
+// even), so dequantized it is within s / 2 of the weight. Fast paths for AVX2 and AVX-512 (with
+// VNNI where the CPU has it), portable C elsewhere, chosen by ck_simd_level().
+// Bytes needed to pack a [k, n] operand (k rounded up to a multiple of 4, n to 32-column panels).
+size_t ck_packed_i8_count(size_t k, size_t n);
+// Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], as int8 in groups of
+// four rows; writes each column's scale to scales[0..<n], and 0 to the panel padding after it
+// (scales: [n rounded up to 32]).
+void ck_pack_b_i8(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, int8_t *packed,
+                  float *scales);
+// Replaces each row of w [rows, cols] by its int8 round trip, q · s with s from that row: the
+// weights as the packed product uses them.
+void ck_round_rows_i8(float *w, size_t rows, size_t cols);
+// Quantizes x [n] with one scale for the whole vector (as the weights, above) into q [n]; returns
+// the scale (0 when every value is 0).
+float ck_quantize_i8(const float *x, size_t n, int8_t *q);
+// One operand of ck_packed_gemv_i8: x [k] times B packed by ck_pack_b_i8 with its scales. With
+// x_quantized (ck_quantize_i8 of x, zero-padded to a multiple of 4, scale x_scale) the products
+// are integer dot products of the quantized activations; with x_quantized NULL, fp32 x meets the
+// widened weights in fp32.
+typedef struct {
+    const float *x;
+    const int8_t *x_quantized;
+    float x_scale;
+    size_t k;
+    const int8_t *packed;
+    const float *scales;
+} ck_i8_operand;
+// y[n] += Σ over the operands of x · B; `threads` 1 or 2, as ck_packed_gemm (the second thread
+// takes half the panels of every operand).
+void ck_packed_gemv_i8(const ck_i8_operand *operands, size_t count, float *y, size_t n, int threads);
+
 #ifdef __cplusplus
 }
 #endif
