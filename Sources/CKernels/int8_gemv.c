@@ -11,18 +11,21 @@
 // One 256-bit load holds 8 columns × 4 rows, the operand shape of the integer dot-product
 // instructions (vpmaddubsw, vpdpbusd).
 //
-// Two ways to multiply:
-// - ck_packed_gemv_i8, fp32 activations: each weight widens to fp32 in registers (sign-extending
-//   shifts, one convert) and meets x in an FMA; y[j] += s[j] · Σ x[k] · q[k][j]. That is an fp32
-//   product of the dequantized weights q · s up to summation order, so scoring the dequantized
-//   model (ck_round_rows_i8) measures it.
-// - ck_packed_gemv_i8_q, int8 activations: x is quantized beforehand (ck_quantize_i8, one scale
-//   per vector) and the products are integer dot products, four per 32-bit lane, summed exactly in
-//   int32 (exact for k below 2^31 / 127² ≈ 133,000); y[j] += sx · s[j] · Σ xq · q.
+// The activations are quantized too, once per call (ck_quantize_i8: one scale per vector, rounded as
+// the weights are), and the products are integer dot products, four per 32-bit lane, summed exactly
+// in int32 (exact for k below 2^31 / 127² ≈ 133,000): y[j] += sx · s[j] · Σ xq · q. Widening each
+// weight to fp32 for an FMA with fp32 x instead was measured 2.5–3× slower per symbol on Zen 3
+// (docs/performance.md), and rounding x as well moved the validation loss by 0.00004 nats.
+//
+// Every variant (portable C, AVX2, AVX-VNNI, AVX-512, AVX-512 VNNI) forms the same int32 sums and
+// scales them with the same two fp32 multiplies and one add (never fused: FP_CONTRACT is off), so
+// all give the same bits.
 #include "ckernels.h"
 #include "panel_store.h"
 #include <math.h>
 #include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
 
 #define KG 4  // rows per 32-bit lane
 
@@ -39,6 +42,7 @@ static float ck_i8_scale(const float *x, size_t n, size_t stride) {
 static int8_t ck_i8_round(float value, float scale) {
     if (!(scale > 0.0f)) return 0;
     float r = nearbyintf(value / scale);
+    if (r != r) return 0;  // NaN
     return (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
 }
 
@@ -74,85 +78,50 @@ void ck_pack_b_i8(const float *b, size_t k, size_t n, size_t row_stride, size_t 
 }
 
 // ---------------------------------------------------------------------------------------------
-// fp32 activations. One panel: y[0..<cols] += s · Σ_k x[k] · q[k][·].
+// One panel: y[0..<cols] += sx · s · Σ_k xq[k] · q[k][·], the sum exact.
+//                        xq: [⌈k/4⌉ · 4] int8 (zero-padded), bp: [⌈k/4⌉][32][4] int8, s: [32], y: [cols]
+typedef void (*ck_i8_panel_fn)(const int8_t *xq, float sx, size_t k, const int8_t *bp, const float *s, float *y,
+                               size_t cols);
 
-// Portable C: row t of each group of four summed apart, as the vector code does.
-//                                   x: [k], bp: [⌈k/4⌉][32][4] int8, s: [32], y: [cols]
-static void ck_i8_panel_portable(const float *x, size_t k, const int8_t *bp, const float *s, float *y, size_t cols) {
-    float acc[KG][NR] = {{0}};
-    for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
-        const int8_t *group = bp + q * KG * NR;
-        for (size_t t = 0; t < KG; t++) {
-            float xt = q * KG + t < k ? x[q * KG + t] : 0.0f;
-            for (size_t j = 0; j < NR; j++) acc[t][j] += xt * (float)group[j * KG + t];
-        }
+// The one scaling of the int32 sums, shared by every variant so all round alike.
+static inline void ck_i8_scale_add(const int32_t *sum, float sx, const float *s, float *y, size_t cols) {
+    for (size_t j = 0; j < cols; j++) {
+        float scaled = (float)sum[j] * sx * s[j];
+        y[j] += scaled;
     }
-    for (size_t j = 0; j < cols; j++) y[j] += ((acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j])) * s[j];
 }
 
-#if defined(__x86_64__)
-// x[4q + t] for t < 4, zero past k: the last group's padding rows must meet a zero, not x's neighbour.
-static inline float ck_x_at(const float *x, size_t k, size_t i) { return i < k ? x[i] : 0.0f; }
-
-// AVX2: per group of four rows, each 32-byte load (8 columns × 4 rows) is widened row by row —
-// shift row t's byte to the top of the lane, shift it back down arithmetically (sign-extended),
-// convert to fp32 — and accumulated with x[4q + t] broadcast. Even and odd rows go to separate
-// accumulators, so eight FMA chains are in flight.
-__attribute__((target("avx2,fma"))) static void ck_i8_panel_avx2(const float *x, size_t k, const int8_t *bp,
-                                                                 const float *s, float *y, size_t cols) {
-    __m256 acc[2][4];
-    for (int c = 0; c < 4; c++) acc[0][c] = acc[1][c] = _mm256_setzero_ps();
-    size_t groups = (k + KG - 1) / KG;
-    for (size_t q = 0; q < groups; q++) {
-        const int8_t *group = bp + q * KG * NR;
-        __m256 x0 = _mm256_set1_ps(ck_x_at(x, k, q * KG)), x1 = _mm256_set1_ps(ck_x_at(x, k, q * KG + 1));
-        __m256 x2 = _mm256_set1_ps(ck_x_at(x, k, q * KG + 2)), x3 = _mm256_set1_ps(ck_x_at(x, k, q * KG + 3));
-        for (int c = 0; c < 4; c++) {
-            __m256i w = _mm256_loadu_si256((const __m256i *)(group + 32 * c));
-            __m256 w0 = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(w, 24), 24));
-            __m256 w1 = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(w, 16), 24));
-            __m256 w2 = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(w, 8), 24));
-            __m256 w3 = _mm256_cvtepi32_ps(_mm256_srai_epi32(w, 24));
-            acc[0][c] = _mm256_fmadd_ps(x2, w2, _mm256_fmadd_ps(x0, w0, acc[0][c]));
-            acc[1][c] = _mm256_fmadd_ps(x3, w3, _mm256_fmadd_ps(x1, w1, acc[1][c]));
-        }
-    }
-    float sum[NR];
-    for (int c = 0; c < 4; c++) _mm256_storeu_ps(sum + 8 * c, _mm256_add_ps(acc[0][c], acc[1][c]));
-    for (size_t j = 0; j < cols; j++) y[j] += sum[j] * s[j];
-}
-#endif
-
-// ---------------------------------------------------------------------------------------------
-// int8 activations. One panel: y[0..<cols] += sx · s · Σ_k xq[k] · q[k][·], the sum exact.
-
-//                         xq: [⌈k/4⌉ · 4] int8 (zero-padded), bp: [⌈k/4⌉][32][4] int8, s: [32], y: [cols]
-static void ck_i8q_panel_portable(const int8_t *xq, float sx, size_t k, const int8_t *bp, const float *s, float *y,
-                                  size_t cols) {
-    int32_t acc[NR] = {0};
+static void ck_i8_panel_portable(const int8_t *xq, float sx, size_t k, const int8_t *bp, const float *s, float *y,
+                                 size_t cols) {
+    int32_t sum[NR] = {0};
     for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
         const int8_t *group = bp + q * KG * NR;
         for (size_t j = 0; j < NR; j++)
-            for (size_t t = 0; t < KG; t++) acc[j] += (int32_t)xq[q * KG + t] * group[j * KG + t];
+            for (size_t t = 0; t < KG; t++) sum[j] += (int32_t)xq[q * KG + t] * group[j * KG + t];
     }
-    for (size_t j = 0; j < cols; j++) y[j] += (float)acc[j] * sx * s[j];
+    ck_i8_scale_add(sum, sx, s, y, cols);
 }
 
 #if defined(__x86_64__)
+// xq[4q … 4q + 3] as one 32-bit value, to broadcast to every lane.
+static inline int32_t ck_i8_four(const int8_t *xq, size_t q) {
+    int32_t four;
+    memcpy(&four, xq + q * KG, 4);
+    return four;
+}
+
 // AVX2: vpmaddubsw multiplies unsigned by signed bytes, so the sign of x moves onto the weights
 // (|xq| · sign(xq)·q); with both at most 127 in magnitude a pair sums to at most 32,258, inside
-// int16, and vpmaddwd by ones adds the two pairs of a lane into int32.
-__attribute__((target("avx2,fma"))) static void ck_i8q_panel_avx2(const int8_t *xq, float sx, size_t k,
-                                                                  const int8_t *bp, const float *s, float *y,
-                                                                  size_t cols) {
+// int16, and vpmaddwd by ones adds a lane's two pairs into int32. Four loads of 8 columns × 4 rows
+// per group, four independent int32 accumulators.
+__attribute__((target("avx2,fma"))) static void ck_i8_panel_avx2(const int8_t *xq, float sx, size_t k,
+                                                                 const int8_t *bp, const float *s, float *y,
+                                                                 size_t cols) {
     __m256i acc[4];
     for (int c = 0; c < 4; c++) acc[c] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
-    size_t groups = (k + KG - 1) / KG;
-    for (size_t q = 0; q < groups; q++) {
-        int32_t four;
-        memcpy(&four, xq + q * KG, 4);
-        __m256i xb = _mm256_set1_epi32(four), magnitude = _mm256_abs_epi8(xb);
+    for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
+        __m256i xb = _mm256_set1_epi32(ck_i8_four(xq, q)), magnitude = _mm256_abs_epi8(xb);
         const int8_t *group = bp + q * KG * NR;
         for (int c = 0; c < 4; c++) {
             __m256i w = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(group + 32 * c)), xb);
@@ -161,49 +130,125 @@ __attribute__((target("avx2,fma"))) static void ck_i8q_panel_avx2(const int8_t *
     }
     int32_t sum[NR];
     for (int c = 0; c < 4; c++) _mm256_storeu_si256((__m256i *)(sum + 8 * c), acc[c]);
-    for (size_t j = 0; j < cols; j++) y[j] += (float)sum[j] * sx * s[j];
+    ck_i8_scale_add(sum, sx, s, y, cols);
+}
+
+// AVX-VNNI (256-bit vpdpbusd): the AVX2 kernel with its multiply-and-add pair fused into one
+// instruction, which sums the four byte products of a lane straight into int32 (no int16 step).
+// Not executed on the machine this was written on (Zen 3 has no VNNI); it mirrors the AVX2 kernel.
+__attribute__((target("avx2,fma,avxvnni"))) static void ck_i8_panel_avxvnni(const int8_t *xq, float sx, size_t k,
+                                                                            const int8_t *bp, const float *s,
+                                                                            float *y, size_t cols) {
+    __m256i acc[4];
+    for (int c = 0; c < 4; c++) acc[c] = _mm256_setzero_si256();
+    for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
+        __m256i xb = _mm256_set1_epi32(ck_i8_four(xq, q)), magnitude = _mm256_abs_epi8(xb);
+        const int8_t *group = bp + q * KG * NR;
+        for (int c = 0; c < 4; c++) {
+            __m256i w = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(group + 32 * c)), xb);
+            acc[c] = _mm256_dpbusd_avx_epi32(acc[c], magnitude, w);
+        }
+    }
+    int32_t sum[NR];
+    for (int c = 0; c < 4; c++) _mm256_storeu_si256((__m256i *)(sum + 8 * c), acc[c]);
+    ck_i8_scale_add(sum, sx, s, y, cols);
+}
+
+// AVX-512 (BW): the AVX2 kernel on 16 columns × 4 rows per load. AVX-512 has no vpsignb, so the
+// weights are negated (0 − w) under a mask of x's negative bytes. Not executed on the machine this
+// was written on (Zen 3 has no AVX-512).
+__attribute__((target("avx512f,avx512bw"))) static void ck_i8_panel_avx512(const int8_t *xq, float sx, size_t k,
+                                                                           const int8_t *bp, const float *s,
+                                                                           float *y, size_t cols) {
+    __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
+    for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
+        __m512i xb = _mm512_set1_epi32(ck_i8_four(xq, q)), magnitude = _mm512_abs_epi8(xb);
+        __mmask64 negative = _mm512_movepi8_mask(xb);
+        const int8_t *group = bp + q * KG * NR;
+        for (int h = 0; h < 2; h++) {
+            __m512i w = _mm512_loadu_si512((const void *)(group + 64 * h));
+            w = _mm512_mask_sub_epi8(w, negative, zero, w);
+            acc[h] = _mm512_add_epi32(acc[h], _mm512_madd_epi16(_mm512_maddubs_epi16(magnitude, w), ones));
+        }
+    }
+    int32_t sum[NR];
+    for (int h = 0; h < 2; h++) _mm512_storeu_si512((void *)(sum + 16 * h), acc[h]);
+    ck_i8_scale_add(sum, sx, s, y, cols);
+}
+
+// AVX-512 VNNI: the AVX-512 kernel with vpdpbusd. Not executed on the machine this was written on.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void ck_i8_panel_avx512vnni(
+    const int8_t *xq, float sx, size_t k, const int8_t *bp, const float *s, float *y, size_t cols) {
+    __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    const __m512i zero = _mm512_setzero_si512();
+    for (size_t q = 0; q < (k + KG - 1) / KG; q++) {
+        __m512i xb = _mm512_set1_epi32(ck_i8_four(xq, q)), magnitude = _mm512_abs_epi8(xb);
+        __mmask64 negative = _mm512_movepi8_mask(xb);
+        const int8_t *group = bp + q * KG * NR;
+        for (int h = 0; h < 2; h++) {
+            __m512i w = _mm512_loadu_si512((const void *)(group + 64 * h));
+            acc[h] = _mm512_dpbusd_epi32(acc[h], magnitude, _mm512_mask_sub_epi8(w, negative, zero, w));
+        }
+    }
+    int32_t sum[NR];
+    for (int h = 0; h < 2; h++) _mm512_storeu_si512((void *)(sum + 16 * h), acc[h]);
+    ck_i8_scale_add(sum, sx, s, y, cols);
 }
 #endif
 
+// The kernel for the calling thread's variant (ck_variant_name: CHARNN_SIMD, or a test's
+// ck_force_variant), with VNNI where the CPU has it.
+static ck_i8_panel_fn ck_i8_panel_for_variant(void) {
+#if defined(__x86_64__)
+    const char *variant = ck_variant_name();
+    if (strcmp(variant, "avx512") == 0)
+        return __builtin_cpu_supports("avx512vnni") ? ck_i8_panel_avx512vnni : ck_i8_panel_avx512;
+    if (strcmp(variant, "avx2") == 0)
+        return __builtin_cpu_supports("avxvnni") ? ck_i8_panel_avxvnni : ck_i8_panel_avx2;
+#endif
+    return ck_i8_panel_portable;
+}
+
+const char *ck_i8_kernel_name(void) {
+    ck_i8_panel_fn panel = ck_i8_panel_for_variant();
+#if defined(__x86_64__)
+    if (panel == ck_i8_panel_avx512vnni) return "avx512-vnni";
+    if (panel == ck_i8_panel_avx512) return "avx512";
+    if (panel == ck_i8_panel_avxvnni) return "avx-vnni";
+    if (panel == ck_i8_panel_avx2) return "avx2";
+#endif
+    (void)panel;
+    return "portable";
+}
+
 // ---------------------------------------------------------------------------------------------
-// The products over all panels, split by whole panels over two threads.
+// The products over all panels, split by whole panels over two threads. The kernel is chosen on
+// the calling thread, so a variant a test forces there holds on the second thread too.
 
 typedef struct {
     const ck_i8_operand *operands;
     size_t count, n, split, panels;
     float *y;
+    ck_i8_panel_fn panel;
 } ck_i8_task;
 
 static void ck_i8_part(void *context, int part) {
     const ck_i8_task *t = context;
     size_t p0 = part == 0 ? 0 : t->split, p1 = part == 0 ? t->split : t->panels;
-#if defined(__x86_64__)
-    int level = ck_simd_level();
-#endif
     for (size_t o = 0; o < t->count; o++) {
         const ck_i8_operand *op = &t->operands[o];
         size_t panel_size = (op->k + KG - 1) / KG * KG * NR;
         for (size_t p = p0; p < p1; p++) {
             size_t cols = t->n - p * NR < NR ? t->n - p * NR : NR;
-            const int8_t *bp = op->packed + p * panel_size;
-            const float *s = op->scales + p * NR;
-            float *y = t->y + p * NR;
-#if defined(__x86_64__)
-            if (level == 2 || level == 1) {
-                if (op->x_quantized) ck_i8q_panel_avx2(op->x_quantized, op->x_scale, op->k, bp, s, y, cols);
-                else ck_i8_panel_avx2(op->x, op->k, bp, s, y, cols);
-                continue;
-            }
-#endif
-            if (op->x_quantized) ck_i8q_panel_portable(op->x_quantized, op->x_scale, op->k, bp, s, y, cols);
-            else ck_i8_panel_portable(op->x, op->k, bp, s, y, cols);
+            t->panel(op->x, op->x_scale, op->k, op->packed + p * panel_size, op->scales + p * NR, t->y + p * NR, cols);
         }
     }
 }
 
 void ck_packed_gemv_i8(const ck_i8_operand *operands, size_t count, float *y, size_t n, int threads) {
     size_t panels = (n + NR - 1) / NR;
-    ck_i8_task task = {operands, count, n, panels / 2, panels, y};
+    ck_i8_task task = {operands, count, n, panels / 2, panels, y, ck_i8_panel_for_variant()};
     if (threads < 2 || panels < 2) {
         task.split = panels;
         ck_i8_part(&task, 0);

@@ -127,8 +127,9 @@ uint32_t ck_crc32c_update(uint32_t crc, const void *data, size_t count);
 // ---- int8 sampling weights (int8_gemv.c) ------------------------------------------------------
 // Batch-1 products with int8 weights, one fp32 scale per column of B (per output row of the
 // LSTM's W): symmetric, s = max |column| / 127, each weight round(w / s) in -127 … 127 (ties to
-// even), so dequantized it is within s / 2 of the weight. Fast paths for AVX2 and AVX-512 (with
-// VNNI where the CPU has it), portable C elsewhere, chosen by ck_simd_level().
+// even), so dequantized it is within s / 2 of the weight. The activations are quantized the same
+// way, one scale per vector, and the products are integer dot products. Fast paths for AVX2 and
+// AVX-512 (with VNNI where the CPU has it), portable C elsewhere, chosen by the variant in use.
 // Bytes needed to pack a [k, n] operand (k rounded up to a multiple of 4, n to 32-column panels).
 size_t ck_packed_i8_count(size_t k, size_t n);
 // Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], as int8 in groups of
@@ -142,21 +143,23 @@ void ck_round_rows_i8(float *w, size_t rows, size_t cols);
 // Quantizes x [n] with one scale for the whole vector (as the weights, above) into q [n]; returns
 // the scale (0 when every value is 0).
 float ck_quantize_i8(const float *x, size_t n, int8_t *q);
-// One operand of ck_packed_gemv_i8: x [k] times B packed by ck_pack_b_i8 with its scales. With
-// x_quantized (ck_quantize_i8 of x, zero-padded to a multiple of 4, scale x_scale) the products
-// are integer dot products of the quantized activations; with x_quantized NULL, fp32 x meets the
-// widened weights in fp32.
+// One operand of ck_packed_gemv_i8: x times B [k, n] packed by ck_pack_b_i8 with its scales, x
+// given quantized by ck_quantize_i8 (x_scale its return value), in a buffer of k rounded up to a
+// multiple of 4 whose padding is zero.
 typedef struct {
-    const float *x;
-    const int8_t *x_quantized;
+    const int8_t *x;
     float x_scale;
     size_t k;
     const int8_t *packed;
     const float *scales;
 } ck_i8_operand;
-// y[n] += Σ over the operands of x · B; `threads` 1 or 2, as ck_packed_gemm (the second thread
-// takes half the panels of every operand).
+// y[n] += Σ over the operands of x_scale · (x · B) · scales, each dot product summed exactly in
+// int32 (k < 133,000); `threads` 1 or 2, as ck_packed_gemm (the second thread takes half the panels
+// of every operand). Every variant gives the same bits.
 void ck_packed_gemv_i8(const ck_i8_operand *operands, size_t count, float *y, size_t n, int threads);
+// The kernel ck_packed_gemv_i8 runs on the calling thread: "avx512-vnni", "avx512", "avx-vnni",
+// "avx2" or "portable" (the variant in use, with VNNI where the CPU has it).
+const char *ck_i8_kernel_name(void);
 
 #ifdef __cplusplus
 }
