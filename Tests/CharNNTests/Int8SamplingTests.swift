@@ -121,9 +121,10 @@ struct Int8SamplingTests {
         }
     }
 
-    @Test("the default precision is bfloat16 on AVX-512 CPUs and int8 elsewhere")
+    @Test("the default precision is bfloat16 with AVX-512, int8 with AVX2, float32 with the portable kernels")
     func defaultPerCPU() {
-        #expect(SamplingPrecision.samplingDefault == (ck_simd_level() == 1 ? .bfloat16 : .int8))
+        let expected: [Int32: SamplingPrecision] = [1: .bfloat16, 2: .int8, 0: .float32]
+        #expect(SamplingPrecision.samplingDefault == expected[ck_simd_level()])
     }
 
     @Test("int8 rounds each row of exactly the matrices a step multiplies through, and keeps the rest")

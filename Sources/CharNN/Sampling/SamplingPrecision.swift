@@ -20,13 +20,21 @@ public enum SamplingPrecision: String, CaseIterable, Sendable, Codable {
     /// step with one scale per vector; biases, the embedding, the cell and every other sum in fp32.
     case int8
 
-    /// What ``Sampler`` and `charnn sample` use unless told otherwise, chosen per CPU from
-    /// measurements (docs/performance.md): on AVX-512 CPUs bfloat16, which samples 1.3–2.2× faster
-    /// than float32 there and moved validation loss by 0.0001 nats; elsewhere (AVX2 and portable
-    /// C) int8, which has no bf16 kernel to compete with and samples faster than float32 for every
-    /// model size measured, at a cost of about 0.001 nats, inside the 0.01 that would keep float32.
+    /// What ``Sampler`` and `charnn sample` use unless told otherwise: the fastest measured on
+    /// this CPU's kernel level (docs/performance.md), each far inside the 0.01 nats of validation
+    /// loss that would keep float32.
+    /// - AVX-512: bfloat16 (its bf16 panels sample 1.3–2.2× faster than float32; +0.0001 nats).
+    /// - AVX2: int8 (3.6–6.6× float32's symbols/s from 2×128 to 3×512 on Zen 3; +0.0012 nats on
+    ///   the shipped model).
+    /// - Neither (the portable kernels, also every CPU that is not x86-64): float32. Without a
+    ///   vector kernel bf16 gains nothing, and the portable int8 loop sampled 2.4× (2×128) to 12×
+    ///   (2×512) slower than OpenBLAS's fp32 products.
     public static var samplingDefault: SamplingPrecision {
-        ck_simd_level() == 1 ? .bfloat16 : .int8
+        switch ck_simd_level() {
+        case 1: .bfloat16
+        case 2: .int8
+        default: .float32
+        }
     }
 
     /// Whether this precision also rounds the activations at each step, which no model's weights
