@@ -101,24 +101,25 @@ out, cell, configs = sys.argv[1], sys.argv[2], sys.argv[3:]
 def load(config, who):
     rows = [json.loads(l) for l in open(f"{out}/{config}.{who}") if l.startswith("{")]
     return [r for r in rows if r.get("phase") == "train"], [r for r in rows if r.get("phase") == "sample"], \
-        [r for r in rows if r.get("phase") == "sample_bf16"]
+        [r for r in rows if r.get("phase") == "sample_bf16"], [r for r in rows if r.get("phase") == "sample_int8"]
 targets = {"small": (1.3, 4.0), "medium": (1.2, 3.0), "large": (1.2, 3.0)}
-print(f"{'config':8} {'train charnn/torch':>19} {'sample charnn/best peer':>24} {'peak RSS charnn/torch':>22} {'sample bf16/best peer':>22}   medians over pairs")
+print(f"{'config':8} {'train charnn/torch':>19} {'sample charnn/best peer':>24} {'peak RSS charnn/torch':>22} {'sample bf16/best peer':>22} {'sample int8/best peer':>22}   medians over pairs")
 for c in configs:
-    ct, cs, cb = load(c, "charnn"); tt, ts, _ = load(c, "torch"); nt, ns, _ = load(c, "numpy")
+    ct, cs, cb, ci = load(c, "charnn"); tt, ts, _, _ = load(c, "torch"); nt, ns, _, _ = load(c, "numpy")
     if not ns:  # no numpy peer for this cell: the best peer is PyTorch
         ns = [{"chars_per_s": 0.0}] * len(ts)
     n = min(len(ct), len(tt), len(ns), len(ts))
     train = [ct[i]["chars_per_s"] / tt[i]["chars_per_s"] for i in range(n)]
     sample = [cs[i]["chars_per_s"] / max(ts[i]["chars_per_s"], ns[i]["chars_per_s"]) for i in range(n)]
     bf16 = [cb[i]["chars_per_s"] / max(ts[i]["chars_per_s"], ns[i]["chars_per_s"]) for i in range(min(n, len(cb)))] or [float("nan")]
+    int8 = [ci[i]["chars_per_s"] / max(ts[i]["chars_per_s"], ns[i]["chars_per_s"]) for i in range(min(n, len(ci)))] or [float("nan")]
     rss = [max(ct[i]["peak_rss_mib"], cs[i]["peak_rss_mib"]) / max(tt[i]["peak_rss_mib"], ts[i]["peak_rss_mib"]) for i in range(n)]
     m = statistics.median
     t_train, t_sample = targets[c]
     ok = lambda v, t, up=True: "met" if (v >= t if up else v <= t) else "MISSED"
-    print(f"{c + ('' if cell == 'lstm' else ' ' + cell):8} {m(train):>12.2f}× ({ok(m(train), t_train)}) {m(sample):>15.2f}× ({ok(m(sample), t_sample)}) {m(rss):>14.2f}× ({ok(m(rss), 0.5, False)}) {m(bf16):>15.2f}× ({ok(m(bf16), t_sample)})")
+    print(f"{c + ('' if cell == 'lstm' else ' ' + cell):8} {m(train):>12.2f}× ({ok(m(train), t_train)}) {m(sample):>15.2f}× ({ok(m(sample), t_sample)}) {m(rss):>14.2f}× ({ok(m(rss), 0.5, False)}) {m(bf16):>15.2f}× ({ok(m(bf16), t_sample)}) {m(int8):>15.2f}× ({ok(m(int8), t_sample)})")
     print(f"{'':8} charnn {m([r['chars_per_s'] for r in ct]):.0f} chars/s ({m([r['gflops_per_s'] for r in ct]):.0f} GFLOP/s), "
           f"torch {m([r['chars_per_s'] for r in tt]):.0f} ({m([r['gflops_per_s'] for r in tt]):.0f} GFLOP/s); "
-          f"sampling charnn {m([r['chars_per_s'] for r in cs]):.0f}/s (bf16 {m([r['chars_per_s'] for r in cb] or [0]):.0f}/s), torch {m([r['chars_per_s'] for r in ts]):.0f}/s, numpy {m([r['chars_per_s'] for r in ns]):.0f}/s")
+          f"sampling charnn {m([r['chars_per_s'] for r in cs]):.0f}/s (bf16 {m([r['chars_per_s'] for r in cb] or [0]):.0f}/s, int8 {m([r['chars_per_s'] for r in ci] or [0]):.0f}/s), torch {m([r['chars_per_s'] for r in ts]):.0f}/s, numpy {m([r['chars_per_s'] for r in ns]):.0f}/s")
 PY
 echo "raw JSON lines: $out" >&2

@@ -32,7 +32,7 @@ struct EvalCommand: ParsableCommand {
     var file: String
     @Option(help: ArgumentHelp("The checkpoint to use (default: the newest checkpoints/**/best.safetensors).", valueName: "path"))
     var checkpoint: String?
-    @Option(parsing: .unconditional, help: ArgumentHelp("float32, or bfloat16 to score the weights rounded as `charnn sample` uses them by default.", valueName: "format"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The number format to score in, as `charnn sample --precision` runs it: float32, bfloat16 (the weights rounded to bf16) or int8 (int8 weights and per-step int8 activations, read one symbol at a time through the sampler's own step, so the loss is the one int8 sampling sees; one pass only).", valueName: "format"))
     var precision = SamplingPrecision.float32
     @Option(parsing: .unconditional, help: ArgumentHelp("Score N segments side by side, an approximation of the one-pass loss (see above) that is faster on long files (default: one pass).", valueName: "n"))
     var parallel: Int?
@@ -53,13 +53,18 @@ struct EvalCommand: ParsableCommand {
         }
         guard (1...100_000).contains(seq) else { throw ValidationError("--seq must be between 1 and 100000, got \(seq)") }
         guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2, got \(threads)") }
+        if precision.roundsActivations && parallel != nil {
+            throw ValidationError("--parallel cannot be used with --precision \(precision.rawValue): it rounds activations per step, so it is scored one symbol at a time in one pass")
+        }
     }
 
     func run() throws {
         try reportingErrors {
             let loaded = try Checkpoint.load(from: try resolveCheckpoint(checkpoint))
             let mode: ScoringMode = parallel.map { .parallel(streams: $0, warmup: warmup ?? 256) } ?? .onePass
-            var scorer = try Scorer(model: precision.applied(to: loaded.model), tokenizer: loaded.tokenizer, mode: mode, steps: seq)
+            var scorer = precision.roundsActivations
+                ? try Scorer.stepping(model: loaded.model, tokenizer: loaded.tokenizer, precision: precision, threads: threads)
+                : try Scorer(model: precision.applied(to: loaded.model), tokenizer: loaded.tokenizer, mode: mode, steps: seq)
             scorer.threads = threads
             let result = try scorer.scoreFile(atPath: file)
             guard result.symbols > 0 else {

@@ -66,7 +66,7 @@ struct SampleCommand: ParsableCommand {
     var threads: Int?
 
     // The library's default (SamplingPrecision.samplingDefault says why).
-    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; 1.3–2.2× faster by model size, validation loss within 0.0001 nats of float32 in docs/performance.md) or float32.", valueName: "format"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Number format of the weights while sampling: float32; bfloat16 (each weight rounded to 16 bits, arithmetic in fp32; validation loss within 0.0001 nats of float32); or int8 (8-bit weights with a scale per row, activations rounded to 8 bits each step; about 0.001 nats). The default is the fastest measured for this CPU (docs/performance.md): bfloat16 with AVX-512, int8 with AVX2, else float32.", valueName: "format"))
     var precision = SamplingPrecision.samplingDefault
 
     func validate() throws {

@@ -37,6 +37,12 @@ struct UseCLITests {
         // bfloat16 rounds weight matrices only: the head bias ln 3 (1.09375 in bf16) stays exact.
         let half = try CharNNBinary.run(["eval", dir + "/text.txt", "--checkpoint", checkpoint, "--precision", "bfloat16"])
         #expect(half.status == 0 && half.stdout.contains("1.0201 nats/char"), "\(half.stdout)\(half.stderr)")
+        // So does int8 (each row's scale is 0 for an all-zero matrix), read one symbol at a time.
+        let int8 = try CharNNBinary.run(["eval", dir + "/text.txt", "--checkpoint", checkpoint, "--precision", "int8"])
+        #expect(int8.status == 0 && int8.stdout.contains("1.0201 nats/char") && int8.stdout.contains("3 symbols scored, 1 unknown"),
+                "\(int8.stdout)\(int8.stderr)")
+        let sampled = try CharNNBinary.run(["sample", "--checkpoint", checkpoint, "--precision", "int8", "--length", "20", "--seed", "3", "--json"])
+        #expect(sampled.status == 0 && sampled.stdout.contains("\"precision\":\"int8\""), "\(sampled.stdout)\(sampled.stderr)")
     }
 
     @Test("eval streams a file in chunks and scores every symbol once")

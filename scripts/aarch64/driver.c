@@ -200,6 +200,34 @@ static void panels(void) {
     free(w), free(a), free(packed), free(c1), free(c2), free(half);
 }
 
+// The int8 panels (ck_packed_gemv_i8): quantization, packing and the integer product are exact,
+// so every variant and both architectures must give the same bits. Two operands (a fused layer's
+// input and recurrent halves), k odd and not a multiple of 4, n = 3 panels + 4 columns.
+static void int8_panels(void) {
+    size_t k1 = 131, k2 = 66, n = 100;
+    float *w1 = random_floats(n * k1, -1, 1, 70), *w2 = random_floats(n * k2, -0.3f, 0.3f, 71);
+    float *x1 = random_floats(k1, -1, 1, 72), *x2 = random_floats(k2, -4, 4, 73);
+    int8_t *p1 = malloc(ck_packed_i8_count(k1, n)), *p2 = malloc(ck_packed_i8_count(k2, n));
+    float *s1 = malloc(128 * sizeof(float)), *s2 = malloc(128 * sizeof(float));
+    ck_pack_b_i8(w1, k1, n, 1, k1, p1, s1);
+    ck_pack_b_i8(w2, k2, n, 1, k2, p2, s2);
+    int8_t *q1 = calloc(132, 1), *q2 = calloc(68, 1);
+    ck_i8_operand ops[2] = {{q1, ck_quantize_i8(x1, k1, q1), k1, p1, s1}, {q2, ck_quantize_i8(x2, k2, q2), k2, p2, s2}};
+    printf("int8_x_scale[0] exact %.9e\nint8_x_scale[1] exact %.9e\n", (double)ops[0].x_scale, (double)ops[1].x_scale);
+    for (size_t i = 0; i < k1; i++) printf("int8_x[%zu] exact %d\n", i, q1[i]);
+    for (size_t i = 0; i < ck_packed_i8_count(k1, n); i += 7) printf("int8_packed[%zu] exact %d\n", i, p1[i]);
+    print_floats("int8_scales", "exact", s1, 128);
+    float *y1 = random_floats(n, -1, 1, 74), *y2 = malloc(n * sizeof(float));
+    memcpy(y2, y1, n * sizeof(float));
+    ck_packed_gemv_i8(ops, 2, y1, n, 1);
+    ck_packed_gemv_i8(ops, 2, y2, n, 2);
+    if (memcmp(y1, y2, n * sizeof(float))) fail("int8 gemv: two threads differ from one");
+    print_floats("int8_gemv", "exact", y1, n);
+    ck_round_rows_i8(w1, n, k1);
+    print_floats("int8_round_rows", "exact", w1, 64);
+    free(w1), free(w2), free(x1), free(x2), free(p1), free(p2), free(s1), free(s2), free(q1), free(q2), free(y1), free(y2);
+}
+
 // The second thread: part 1 runs there (or on the caller if it is busy), part 0 here; both write.
 static void mark_part(void *context, int part) {
     int *slots = context;
@@ -238,6 +266,7 @@ int main(void) {
     optimizer();
     checksums();
     panels();
+    int8_panels();
     worker();
     return failures ? 1 : 0;
 }

@@ -142,6 +142,43 @@ void ck_gru_cell_forward(float *gx, const float *gh, const float *h_prev, float 
 // caller adds gh · W_hh).
 void ck_gru_cell_backward(float *gx, float *gh, const float *h_prev, float *dh, size_t batch, size_t hidden);
 
+// ---- int8 sampling weights (int8_gemv.c) ------------------------------------------------------
+// Batch-1 products with int8 weights, one fp32 scale per column of B (per output row of the
+// LSTM's W): symmetric, s = max |column| / 127, each weight round(w / s) in -127 … 127 (ties to
+// even), so dequantized it is within s / 2 of the weight. The activations are quantized the same
+// way, one scale per vector, and the products are integer dot products. Fast paths for AVX2 and
+// AVX-512 (with VNNI where the CPU has it), portable C elsewhere, chosen by the variant in use.
+// Bytes needed to pack a [k, n] operand (k rounded up to a multiple of 4, n to 32-column panels).
+size_t ck_packed_i8_count(size_t k, size_t n);
+// Packs B [k, n], element (kk, j) at b[kk * row_stride + j * col_stride], as int8 in groups of
+// four rows; writes each column's scale to scales[0..<n], and 0 to the panel padding after it
+// (scales: [n rounded up to 32]).
+void ck_pack_b_i8(const float *b, size_t k, size_t n, size_t row_stride, size_t col_stride, int8_t *packed,
+                  float *scales);
+// Replaces each row of w [rows, cols] by its int8 round trip, q · s with s from that row: the
+// weights as the packed product uses them.
+void ck_round_rows_i8(float *w, size_t rows, size_t cols);
+// Quantizes x [n] with one scale for the whole vector (as the weights, above) into q [n]; returns
+// the scale (0 when every value is 0).
+float ck_quantize_i8(const float *x, size_t n, int8_t *q);
+// One operand of ck_packed_gemv_i8: x times B [k, n] packed by ck_pack_b_i8 with its scales, x
+// given quantized by ck_quantize_i8 (x_scale its return value), in a buffer of k rounded up to a
+// multiple of 4 whose padding is zero.
+typedef struct {
+    const int8_t *x;
+    float x_scale;
+    size_t k;
+    const int8_t *packed;
+    const float *scales;
+} ck_i8_operand;
+// y[n] += Σ over the operands of x_scale · (x · B) · scales, each dot product summed exactly in
+// int32 (k < 133,000); `threads` 1 or 2, as ck_packed_gemm (the second thread takes half the panels
+// of every operand). Every variant gives the same bits.
+void ck_packed_gemv_i8(const ck_i8_operand *operands, size_t count, float *y, size_t n, int threads);
+// The kernel ck_packed_gemv_i8 runs on the calling thread: "avx512-vnni", "avx512", "avx-vnni",
+// "avx2" or "portable" (the variant in use, with VNNI where the CPU has it).
+const char *ck_i8_kernel_name(void);
+
 #ifdef __cplusplus
 }
 #endif

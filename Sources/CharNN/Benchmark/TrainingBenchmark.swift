@@ -98,7 +98,7 @@ import Foundation
         let chars = Double(iterations * batch * steps) / trainSeconds
         var results = [result("train", iterations: iterations, seconds: trainSeconds, chars: chars, flops: trainFlops, vocab: V, loss: loss)]
 
-        // Batch-1 sampling, in fp32 ("sample") and with bf16 weights ("sample_bf16").
+        // Batch-1 sampling, in fp32 ("sample"), with bf16 weights ("sample_bf16") and in int8 ("sample_int8").
         let sampleFlops = Self.forwardFlopsPerSymbol(layers: layers, hidden: hidden, input: embedding, vocabulary: V, cell: cell)
         for precision in SamplingPrecision.allCases {
             let sampleThreads = min(threads, InferenceStep.recommendedThreads(for: model.config, precision: precision))
@@ -109,7 +109,12 @@ import Foundation
             let sampleStart = clock.now
             sampler.generate(length: sampleSymbols) { _, _ in }
             let sampleSeconds = (clock.now - sampleStart).seconds
-            results.append(result(precision == .float32 ? "sample" : "sample_bf16", iterations: sampleSymbols,
+            let phase = switch precision {
+            case .float32: "sample"
+            case .bfloat16: "sample_bf16"
+            case .int8: "sample_int8"
+            }
+            results.append(result(phase, iterations: sampleSymbols,
                                   seconds: sampleSeconds, chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops,
                                   vocab: V, loss: nil))
         }

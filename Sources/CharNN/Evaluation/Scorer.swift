@@ -60,6 +60,9 @@ public struct Scorer {
     /// Cores for ``ScoringMode/onePass``'s per-step recurrence (1 or 2), used where the packed
     /// recurrent kernel runs (AVX2 or AVX-512); the loss does not depend on it.
     public var threads = 1
+    /// When set, ``ScoringMode/onePass`` reads the text through this stepper, one symbol at a
+    /// time, instead of the model's batched forward pass (which gives ``model``'s loss).
+    package var stepper: SymbolStepper?
 
     /// A scorer for `model`; `steps` below 1 counts as 1. Throws ``ModelError/shapeMismatch(_:)``
     /// when the tokenizer's vocabulary is not the model's.
@@ -136,6 +139,7 @@ public struct Scorer {
     private func makeReader() throws(ModelError) -> Reader {
         switch mode {
         case .onePass:
+            if let stepper { return .stepped(SteppedReader(stepper: stepper)) }
             return .onePass(try OnePassReader(model: model, steps: steps, threads: threads))
         case .parallel(let streams, let warmup):
             return .segments(try SegmentReader(model: model, streams: streams, warmup: warmup, steps: steps))
@@ -146,11 +150,13 @@ public struct Scorer {
     private enum Reader {
         case onePass(OnePassReader)
         case segments(SegmentReader)
+        case stepped(SteppedReader)
 
         func read(_ ids: [Int32]) throws(ModelError) {
             switch self {
             case .onePass(let reader): try reader.read(ids)
             case .segments(let reader): try reader.read(ids)
+            case .stepped(let reader): reader.read(ids)
             }
         }
 
@@ -160,6 +166,8 @@ public struct Scorer {
                 try reader.finish()
                 return ScoreResult(symbols: reader.predictions, unknown: unknown, totalNats: reader.totalNats)
             case .segments(let reader):
+                return ScoreResult(symbols: reader.predictions, unknown: unknown, totalNats: reader.totalNats)
+            case .stepped(let reader):
                 return ScoreResult(symbols: reader.predictions, unknown: unknown, totalNats: reader.totalNats)
             }
         }

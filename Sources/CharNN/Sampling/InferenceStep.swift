@@ -12,7 +12,9 @@ import CKernels
 /// N > 1) instead of two, and the two biases are pre-added. Layer 0's input is one of V embedding
 /// rows, so its input projection (with the biases) is read from a [V, 4H] table made once, and its
 /// matrix is W_hh alone: one row of 4H floats read per symbol instead of all of W_ih. With ``SamplingPrecision/bfloat16``
-/// those matrices and the head are held as bf16 (half the bytes to read per symbol). Every buffer
+/// those matrices and the head are held as bf16 (half the bytes to read per symbol); with
+/// ``SamplingPrecision/int8``, as int8 panels multiplied by int8-rounded vectors (``Int8StepWeights``,
+/// a quarter of the bytes). Every buffer
 /// is allocated here, once; ``step(_:)`` allocates nothing.
 @_spi(Internals) public final class InferenceStep {
     public let config: ModelConfig
@@ -41,6 +43,8 @@ import CKernels
     /// With bfloat16, one stream, and a CPU that runs the packed kernels: per layer the [4H, in + H]
     /// matrix and then the head, as bf16 row-pair panels (bf16_gemv.c); `packedWeights` is then empty.
     private let halfWeights: [UnsafeMutablePointer<UInt16>]
+    /// With int8: every matrix a step multiplies through; `packedWeights` is then empty.
+    private let int8Weights: Int8StepWeights?
     /// Threads for the products (1 or 2); ``recommendedThreads(for:precision:streams:)`` by default.
     public var threads: Int
     private var allocations: [UnsafeMutablePointer<Float>] = []
@@ -53,8 +57,9 @@ import CKernels
         self.precision = precision
         let usePanels = PackedGEMM.isSupported
         let useHalf = Self.readsHalfWeights(precision: precision, streams: streams)
+        let useInt8 = precision == .int8
         // The weights as this precision rounds them; the bf16 kernel rounds as it packs.
-        let rounded = precision.applied(to: model)
+        let rounded = precision.applied(to: model), original = model
         let model = useHalf ? model : rounded
         let H = c.hiddenSize, V = c.vocabularySize, N = streams
         var allocations: [UnsafeMutablePointer<Float>] = []
@@ -81,13 +86,18 @@ import CKernels
         var packedWeights: [UnsafeMutablePointer<Float>] = [], packedBias: [UnsafeMutablePointer<Float>] = []
         var inputs: [UnsafeMutablePointer<Float>] = [], cells: [UnsafeMutablePointer<Float>] = []
         let GW = InferenceCellLayout.gateWidth(c)
+        var int8Layers: [(matrix: UnsafePointer<Float>, rows: Int, inputWidth: Int)] = []
         for k in 0..<c.layers {
             let I = Self.fusedInputSize(c, layer: k), W = I + H, R = InferenceCellLayout.fusedRows(c, layer: k)
             let rowMajor = UnsafeMutablePointer<Float>.allocate(capacity: R * W)
-            values.withUnsafeBufferPointer { v in
+            // int8 packs the unrounded weights: packing rounds each row as applied(to:) does.
+            let source = useInt8 ? original.parameters.values : values
+            source.withUnsafeBufferPointer { v in
                 InferenceCellLayout.fillMatrix(rowMajor, config: c, layout: layout, values: v.baseAddress!, layer: k, inputWidth: I)
             }
-            if useHalf {
+            if useInt8 {
+                int8Layers.append((UnsafePointer(rowMajor), R, I))
+            } else if useHalf {
                 ck_pack_b_bf16(rowMajor, W, R, 1, W, makeHalf(k: W, n: R))
                 rowMajor.deallocate()
             } else if usePanels {
@@ -99,6 +109,9 @@ import CKernels
                 allocations.append(rowMajor)
                 packedWeights.append(rowMajor)
             }
+        }
+        for k in 0..<c.layers {
+            let W = Self.fusedInputSize(c, layer: k) + H
             if k > 0 {
                 let bias = make(GW)
                 values.withUnsafeBufferPointer { v in
@@ -131,15 +144,25 @@ import CKernels
         if useHalf {
             ck_pack_b_bf16(headWeight, H, V, 1, H, makeHalf(k: H, n: V))
             panelHead = nil
-        } else if usePanels {
+        } else if usePanels && !useInt8 {
             let head = make(PackedGEMM.packedCount(k: H, n: V))
             PackedGEMM.pack(headWeight, k: H, n: V, rowStride: 1, columnStride: H, into: head)
             panelHead = head
         } else {
             panelHead = nil
         }
-        self.usePanels = usePanels
+        self.usePanels = usePanels && !useInt8
         self.halfWeights = halfWeights
+        // From the unrounded weights: packing rounds each row exactly as applied(to:) does.
+        if useInt8 {
+            int8Weights = original.parameters.values.withUnsafeBufferPointer { v in
+                Int8StepWeights(fused: int8Layers, hidden: H, headWeight: v.baseAddress! + layout.headWeight.offset,
+                                vocabulary: V)
+            }
+            for layer in int8Layers { layer.matrix.deallocate() }
+        } else {
+            int8Weights = nil
+        }
         threads = Self.recommendedThreads(for: c, precision: precision, streams: streams)
         self.allocations = allocations
     }
@@ -158,7 +181,7 @@ import CKernels
     public static func recommendedThreads(for config: ModelConfig, precision: SamplingPrecision = .float32,
                                           streams: Int = 1) -> Int {
         // Several streams read the weights once for all rows, but do N rows of arithmetic on them.
-        let bytesPerWeight = readsHalfWeights(precision: precision, streams: streams) ? 2 : 4
+        let bytesPerWeight = precision == .int8 ? 1 : readsHalfWeights(precision: precision, streams: streams) ? 2 : 4
         // Layer 0's W_ih is not read per step: the symbol table replaces it.
         let weights = config.matrixWeightCount - config.gateRows * config.embeddingSize
         let bytes = weights * bytesPerWeight * max(1, streams)
@@ -254,7 +277,10 @@ import CKernels
                     (gates + n * R).update(from: packedBias[k - 1], count: R)
                 }
             }
-            if !halfWeights.isEmpty {
+            if let int8Weights {
+                // Each stream's vectors have their own scale, so the streams multiply one by one.
+                for n in 0..<N { int8Weights.addGates(layer: k, fused: x + n * W, into: gates + n * R, threads: threads) }
+            } else if !halfWeights.isEmpty {
                 ck_packed_gemv_bf16(x, W, halfWeights[k], gates, R, Int32(threads))
             } else if usePanels {
                 PackedGEMM.multiplyAdd(m: N, n: R, k: W, x, packed: packedWeights[k], into: gates, threads: threads)
@@ -281,7 +307,9 @@ import CKernels
             }
         }
         for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
-        if !halfWeights.isEmpty {
+        if let int8Weights {
+            for n in 0..<N { int8Weights.addLogits(hidden: hidden + n * H, into: logits + n * V, vocabulary: V, threads: threads) }
+        } else if !halfWeights.isEmpty {
             ck_packed_gemv_bf16(hidden, H, halfWeights[config.layers], logits, V, Int32(threads))
         } else if let panelHead {
             PackedGEMM.multiplyAdd(m: N, n: V, k: H, hidden, packed: panelHead, into: logits, threads: threads)

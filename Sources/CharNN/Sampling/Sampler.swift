@@ -50,7 +50,9 @@ public final class Sampler: Sequence, IteratorProtocol {
         // A prime is known in advance, so all but its last symbol go through the model in one
         // batched forward pass (B = 1, chunks of T) with the training kernels, which read each
         // weight once per chunk instead of once per symbol; the last symbol is stepped, to leave
-        // the next symbol's logits.
+        // the next symbol's logits. With int8 that pass uses the int8 weights but keeps the activations
+        // in fp32 (their per-step rounding has no batched form), so a long prime's state is that close
+        // to what stepping would leave.
         if primeTokens.count > 1 {
             step.load(broadcasting: try Self.state(after: primeTokens.dropLast(), model: precision.applied(to: model)))
         }

@@ -79,9 +79,19 @@ struct OptionRobustnessTests {
         (["sample", "--checkpoint", "x", "--argmax", "--top-k", "3"], ["--argmax", "--top-k"]),
         (["sample", "--checkpoint", "x", "--prime", "a", "--prime-file", "f"], ["--prime", "--prime-file"]),
         (["train", "x.txt", "--resume", "--force"], ["--resume", "--force"]),
+        (["eval", "x.txt", "--precision", "int8", "--parallel", "2"], ["--parallel", "--precision int8"]),
     ])
     func conflicts(arguments: [String], names: [String]) throws {
         expectCleanFailure(try CharNNBinary.run(arguments), mentions: names, status: 64)
+    }
+
+    @Test("an unknown --precision is one line naming the option and the formats", arguments: ["sample", "eval"])
+    func badPrecision(command: String) throws {
+        let file = command == "eval" ? ["/nonexistent.txt"] : []
+        for value in ["int4", "INT8", ""] {
+            let result = try CharNNBinary.run([command] + file + ["--checkpoint", "/nonexistent.safetensors", "--precision", value])
+            expectCleanFailure(result, mentions: ["--precision", "int8", "bfloat16", "float32"], status: 64)
+        }
     }
 
     @Test("--time in an unknown format says what is accepted", arguments: [
