@@ -64,18 +64,18 @@ struct Routes: Sendable {
     }
 
     /// The body as one JSON object, within the size limit.
-    private func fields(of request: Request) async throws(RequestError) -> [String: JSONValue] {
+    private func fields(of request: inout Request) async throws(RequestError) -> [String: JSONValue] {
         let limit = configuration.maxBodyBytes
         let tooLarge = RequestError(status: 413, field: "body", message: "body is over the limit of \(limit) bytes")
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
-        var request = request
         let buffer: ByteBuffer
         do { buffer = try await request.collectBody(upTo: limit) } catch { throw tooLarge }
         return try JSONValue.object(from: Data(buffer.readableBytesView))
     }
 
     private func generate(_ request: Request) async throws(RequestError) -> Response {
-        let parsed = try GenerateRequest(fields: try await fields(of: request), configuration: configuration)
+        var request = request
+        let parsed = try GenerateRequest(fields: try await fields(of: &request), configuration: configuration)
         let seed = parsed.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let symbols: GeneratedText
         do {
@@ -91,16 +91,24 @@ struct Routes: Sendable {
         } catch {
             throw RequestError(status: 500, field: "body", message: "\(error)")
         }
+        // A client that closes its side of the connection cancels the task reading the
+        // generation, which takes it out of the batch before its next symbol, even while a write
+        // waits for a slow reader.
+        let body = request.body
         guard parsed.stream else {
-            var text = "", count = 0, reason = "length"
-            do {
-                for try await symbol in symbols {
-                    text += symbol
-                    count += 1
-                }
-            } catch { reason = "shutdown" }
-            return json(GenerateResponse(text: text, symbols: count, seed: seed, reason: reason,
-                                         droppedPrimeSymbols: symbols.droppedPrimeSymbols))
+            let result = try? await body.consumeWithCancellationOnInboundClose { _ in
+                var text = "", count = 0, reason = "length"
+                do {
+                    for try await symbol in symbols {
+                        text += symbol
+                        count += 1
+                    }
+                } catch is GenerationError { reason = "shutdown" }
+                return GenerateResponse(text: text, symbols: count, seed: seed, reason: reason,
+                                        droppedPrimeSymbols: symbols.droppedPrimeSymbols)
+            }
+            guard let result else { throw RequestError(status: 499, field: "body", message: "the client closed the connection") }
+            return json(result)
         }
         let start = ServerEvents.event("start", """
             {"seed":\(seed),"dropped_prime_symbols":[\(symbols.droppedPrimeSymbols.map(jsonString).joined(separator: ","))]}
@@ -110,16 +118,17 @@ struct Routes: Sendable {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
             body: ResponseBody { writer in
                 try await writer.write(start)
-                var count = 0, reason = "length"
-                do {
-                    // A write that fails (the client left) ends this loop and drops the sequence,
-                    // which takes the generation out of the batch.
-                    for try await symbol in symbols {
-                        try await writer.write(ServerEvents.symbol(symbol))
-                        count += 1
+                let (count, reason) = try await body.consumeWithCancellationOnInboundClose { _ in
+                    var count = 0, reason = "length"
+                    do {
+                        for try await symbol in symbols {
+                            try await writer.write(ServerEvents.symbol(symbol))
+                            count += 1
+                        }
+                    } catch is GenerationError {
+                        reason = "shutdown"
                     }
-                } catch is GenerationError {
-                    reason = "shutdown"
+                    return (count, reason)
                 }
                 try await writer.write(ServerEvents.event("done", #"{"symbols":\#(count),"reason":"\#(reason)"}"#))
                 try await writer.finish(nil)
@@ -127,7 +136,8 @@ struct Routes: Sendable {
     }
 
     private func score(_ request: Request) async throws(RequestError) -> Response {
-        let parsed = try ScoreRequest(fields: try await fields(of: request), configuration: configuration)
+        var request = request
+        let parsed = try ScoreRequest(fields: try await fields(of: &request), configuration: configuration)
         let result: ScoreResult
         do { result = try model.score(parsed.text) } catch {
             throw RequestError(field: "text", message: "text cannot be scored: \(error)")

@@ -9,7 +9,7 @@ With --complete the generation (LENGTH symbols, seed 7) runs to its end instead 
 for the documentation's screenshot. Exit status 0 when every check passes; else 1 with the
 failed check on standard error.
 """
-import argparse, base64, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, base64, json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
 
 def fail(message):
@@ -74,6 +74,9 @@ def main():
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--complete", type=int, default=0)
     args = parser.parse_args()
+    # A parent's worker thread may have started this with signals blocked; chromedriver inherits
+    # the mask and would then ignore the SIGTERM that ends it.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signal.valid_signals())
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or fail("chromium is not installed")
     driver_path = shutil.which("chromedriver") or fail("chromedriver is not installed (Debian: chromium-driver)")
     port = free_port()
@@ -138,7 +141,11 @@ def main():
             driver.quit()
         finally:
             driver_process.terminate()
-            driver_process.wait(timeout=10)
+            try:
+                driver_process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                driver_process.kill()
+                driver_process.wait()
             os.unlink(log.name)
 
 

@@ -24,25 +24,37 @@ struct ServerStreamTests {
         }
     }
 
+    /// Long enough that no stream here ends by itself while the test looks at it.
+    static let endless = ServerConfiguration(port: 0, maxLength: 10_000_000)
+
     @Test("a client that disconnects mid-stream takes its generation out of the batch at once; the others go on")
     func disconnectCancels() async throws {
-        try await withServer { port, model, _ in
-            let leaving = try await Self.openStream(port, length: 1_000, symbols: 3)
-            let staying = try await Self.openStream(port, length: 1_000, symbols: 3)
+        try await withServer(configuration: Self.endless) { port, model, log in
+            let leaving = try await Self.openStream(port, length: 10_000_000, symbols: 3)
+            let staying = try await Self.openStream(port, length: 10_000_000, symbols: 3)
             #expect(model.activeGenerations == 2)
             leaving.close()
             #expect(await eventually(within: 2) { model.activeGenerations == 1 }, "still \(model.activeGenerations) running")
-            // The remaining stream still runs to its end.
-            let rest = try await offPool { String(decoding: try staying.receiveAll(), as: UTF8.self) }
-            #expect(rest.contains(#"event: done"#) && rest.contains(#""reason":"length""#))
+            // The other stream goes on.
+            let more = try await offPool {
+                var text = ""
+                while text.components(separatedBy: "event: symbol").count < 100 { text += String(decoding: try staying.receive(), as: UTF8.self) }
+                return text
+            }
+            #expect(more.contains(#""text":"#))
+            #expect(model.activeGenerations == 1)
+            staying.close()
             #expect(await eventually(within: 2) { model.activeGenerations == 0 })
+            #expect(await eventually(within: 2) { log.all.filter { $0.hasSuffix("client went away") }.count == 2 }, "\(log.all)")
         }
     }
 
     @Test("with --max-streams generations running, one more gets 503 naming body, and a slot frees when one ends")
     func busy() async throws {
-        try await withServer(configuration: ServerConfiguration(port: 0, maxStreams: 1)) { port, model, _ in
-            let first = try await Self.openStream(port, length: 2000, symbols: 1)
+        var configuration = Self.endless
+        configuration.maxStreams = 1
+        try await withServer(configuration: configuration) { port, model, _ in
+            let first = try await Self.openStream(port, length: 10_000_000, symbols: 1)
             let refused = try await request(port, "POST", "/v1/generate", body: #"{"length": 5}"#)
             let refusal = try refused.json()["error"] as? [String: String]
             #expect(refused.status == 503 && refusal?["field"] == "body", "\(refused.text)")
@@ -121,10 +133,10 @@ final class ServeProcess: @unchecked Sendable {
 struct ServeProcessTests {
     @Test("SIGTERM drains: running streams end with a done event saying shutdown, no new connections, exit 0 within seconds")
     func sigtermDrains() async throws {
-        let server = try ServeProcess(arguments: [])
+        let server = try ServeProcess(arguments: ["--max-length", "10000000"])
         let port = server.port
         let streams = try await withThrowingTaskGroup(of: TestConnection.self) { group in
-            for _ in 0..<3 { group.addTask { try await ServerStreamTests.openStream(port, length: 2000, symbols: 2) } }
+            for _ in 0..<3 { group.addTask { try await ServerStreamTests.openStream(port, length: 10_000_000, symbols: 2) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let signalled = ContinuousClock.now

@@ -39,6 +39,8 @@ final class GenerationScheduler: @unchecked Sendable {
     // The scheduler thread's own.
     private let step: InferenceStep
     private var running: [Stream] = []
+    /// Outputs to end once the counts are published: (output, the error to end it with).
+    private var ending: [(AsyncThrowingStream<String, any Error>.Continuation, (any Error)?)] = []
     private var tokens: [Int32]
     private let symbolTexts: [String]
     /// The threads a step over n rows uses, index n.
@@ -173,7 +175,7 @@ final class GenerationScheduler: @unchecked Sendable {
     private func remove(rows: [Int], finishing error: (any Error)?, finish: Bool = false) {
         for row in rows.sorted(by: >) {
             let stream = running[row]
-            if let error { stream.output.finish(throwing: error) } else if finish { stream.output.finish() }
+            if error != nil || finish { ending.append((stream.output, error)) }
             let last = running.count - 1
             if row != last {
                 step.moveStream(from: last, to: row)
@@ -183,10 +185,16 @@ final class GenerationScheduler: @unchecked Sendable {
         }
     }
 
+    /// Makes the counts current, then ends the outputs of the streams that left: a consumer that
+    /// sees its generation end also sees it gone from ``activeCount``.
     private func publish(produced: Int) {
         condition.withLock {
             runningCount = running.count
             symbolsGenerated += produced
         }
+        for (output, error) in ending {
+            if let error { output.finish(throwing: error) } else { output.finish() }
+        }
+        ending.removeAll(keepingCapacity: true)
     }
 }
