@@ -27,7 +27,7 @@ enum Page {
   #status { color: #888; font-size: .9rem; margin-top: .4rem; min-height: 1.3em; }
   #error { color: #c0392b; white-space: pre-wrap; min-height: 1.3em; }
   table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-  td { padding: .15rem .3rem; border-bottom: 1px solid #8883; vertical-align: top; }
+  td { padding: .15rem .3rem; border-bottom: 1px solid #8883; vertical-align: top; overflow-wrap: anywhere; }
   td:first-child { color: #888; }
 </style>
 </head>

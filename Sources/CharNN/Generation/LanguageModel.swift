@@ -13,9 +13,11 @@
 /// ```
 ///
 /// The same model, prime, options and seed give the same text as ``Sampler`` with one stream (and
-/// `charnn sample --seed`) when the generation runs alone in the batch; beside others, its rows go
-/// through a matrix-matrix product whose rounding may differ in the last bit, which can change a
-/// symbol whose random draw falls on the boundary between two.
+/// `charnn sample --seed`) when the generation runs alone in the batch (with `bfloat16` on a CPU
+/// with AVX-512, where the sampler reads bf16 panels, only nearly: the batch multiplies the same
+/// rounded weights in fp32). Beside others, its row goes through a matrix-matrix product whose
+/// rounding may differ in the last bit, which can change a symbol whose draw falls on the boundary
+/// between two.
 public final class LanguageModel: Sendable {
     /// The weights as trained.
     public let model: CharModel
