@@ -10,6 +10,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        // Only for `charnn serve` (the CharNNServer target); the CharNN library does not use them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         // Only for `swift package generate-documentation` (scripts/check-docs): a command plugin,
         // which no target or product depends on.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -36,10 +40,22 @@ let package = Package(
             name: "CharNN",
             dependencies: ["COpenBLAS", "CUTF8Proc", "CKernels"]
         ),
+        // `charnn serve`: HTTP endpoints, the page and the request log over CharNN's generation
+        // scheduler. Its own target, so the CharNN library product pulls in no server packages.
+        .target(
+            name: "CharNNServer",
+            dependencies: [
+                "CharNN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "CharNNCLI",
             dependencies: [
                 "CharNN",
+                "CharNNServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +72,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "CharNNServerTests",
+            dependencies: ["CharNN", "CharNNServer"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -230,6 +230,37 @@ import CKernels
         }
     }
 
+    /// Sets stream `row`'s state to the one stream of `state` ([layers, 1, H]), or to the zero
+    /// state when `state` is nil; the other streams keep theirs.
+    public func load(_ state: RecurrentState?, intoStream row: Int) {
+        precondition(row >= 0 && row < streams)
+        let H = config.hiddenSize
+        for k in 0..<config.layers {
+            let I = Self.fusedInputSize(config, layer: k), W = I + H
+            if let state {
+                precondition(state.layers == config.layers && state.batch == 1 && state.hidden == H)
+                state.h.withUnsafeBufferPointer { (inputs[k] + row * W + I).update(from: $0.baseAddress! + k * H, count: H) }
+                state.c.withUnsafeBufferPointer { (cells[k] + row * H).update(from: $0.baseAddress! + k * H, count: H) }
+            } else {
+                (inputs[k] + row * W + I).update(repeating: 0, count: H)
+                (cells[k] + row * H).update(repeating: 0, count: H)
+            }
+        }
+    }
+
+    /// Copies stream `source`'s state over stream `destination`'s, so that a batch with a hole
+    /// can be closed up by moving its last stream into the hole.
+    public func moveStream(from source: Int, to destination: Int) {
+        precondition(source >= 0 && source < streams && destination >= 0 && destination < streams)
+        guard source != destination else { return }
+        let H = config.hiddenSize
+        for k in 0..<config.layers {
+            let W = Self.fusedInputSize(config, layer: k) + H
+            (inputs[k] + destination * W).update(from: inputs[k] + source * W, count: W)
+            (cells[k] + destination * H).update(from: cells[k] + source * H, count: H)
+        }
+    }
+
     /// Which of one and two threads steps faster here, timed: the two counts alternate for
     /// `rounds` rounds of `steps` steps each, and two threads win only if their best round is at
     /// least 10 % faster than one thread's, so the choice never makes sampling slower by more than
@@ -256,9 +287,17 @@ import CKernels
     /// Feeds one token per stream (tokens: [N]) and leaves the next-symbol logits in ``logits``.
     public func step(_ tokens: UnsafeBufferPointer<Int32>) {
         precondition(tokens.count == streams)
+        step(tokens, rows: streams)
+    }
+
+    /// As ``step(_:)`` for the first `rows` streams only (tokens: [rows]); the streams after them
+    /// keep their state. Continuous batching keeps its live streams in the first rows, so a step
+    /// costs what its live streams need, not what the batch could hold.
+    public func step(_ tokens: UnsafeBufferPointer<Int32>, rows: Int) {
+        precondition(tokens.count == rows && rows >= 1 && rows <= streams)
         // OpenBLAS's thread count is process-wide; the GEMV/GEMM paths below follow ``threads``.
         if OpenBLASRuntime.threads != threads { OpenBLASRuntime.setThreads(threads) }
-        let N = streams, H = config.hiddenSize, V = config.vocabularySize, GW = InferenceCellLayout.gateWidth(config)
+        let N = rows, H = config.hiddenSize, V = config.vocabularySize, GW = InferenceCellLayout.gateWidth(config)
         let gru = config.cell == .gru
         for k in 0..<config.layers {
             let I = Self.fusedInputSize(config, layer: k), W = I + H
