@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from; - reads standard input (to its end, before training starts).", valueName: "corpus"))
+    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from, or a directory made by charnn prepare (read by memory mapping); - reads standard input (to its end, before training starts).", valueName: "corpus"))
     var corpus: String
 
     @OptionGroup(title: "Text") var text: TextArguments

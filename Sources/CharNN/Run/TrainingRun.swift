@@ -122,47 +122,6 @@ public final class TrainingRun {
                       replacedSequences: input.replaced, lock: lock)
     }
 
-    /// The tokenized corpus (and, resuming, the checkpoint whose vocabulary encoded it), checked usable.
-    private static func readInput(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
-                                  directory: RunDirectory, mode: RunDirectory.OpenMode) throws
-        -> (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
-    {
-        // `-` is standard input (see TextFile): named so in errors and in the run's records.
-        let label = TextFile.displayName(corpusPath)
-        let fileName = corpusPath == TextFile.standardInputPath ? label : URL(fileURLWithPath: corpusPath).lastPathComponent
-        if mode == .resume {
-            let checkpoint = try Checkpoint.load(from: directory.latest)
-            guard let saved = checkpoint.training else {
-                throw TrainingError.incompatibleResume("\(directory.latest) holds weights only, without optimizer and training state")
-            }
-            let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
-            let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
-                                    validationFraction: saved.options.validationFraction, fileName: fileName)
-            try checkUsable(data, batch: saved.options.batch, steps: saved.options.sequenceLength, path: label)
-            return (data, checkpoint, encoding.replacedSequences)
-        }
-        let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
-        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
-                                validationFraction: options.validationFraction, fileName: fileName)
-        try checkUsable(data, batch: options.batch, steps: options.sequenceLength, path: label)
-        return (data, nil, corpus.replacedSequences)
-    }
-
-    /// Refuses, naming the file, a corpus with nothing to learn or too little for one batch.
-    static func checkUsable(_ data: TrainingData, batch: Int, steps: Int, path: String) throws(TrainingError) {
-        let symbols = data.tokenizer.vocabulary.symbols
-        let total = data.train.count + data.validation.count
-        if total == 0 { throw .unusableCorpus(path: path, problem: "the file holds no text; there is nothing to learn from") }
-        if symbols.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) {
-            throw .unusableCorpus(path: path, problem: "the file holds only whitespace (\(total) symbols); there is nothing to learn from")
-        }
-        // BatchStreams' own condition: B streams of at least T + 1 symbols.
-        let n = data.train.count
-        if n == 0 || (n - 1) / batch < steps {
-            throw .corpusTooSmall(symbols: n, batch: batch, sequenceLength: steps, path: path)
-        }
-    }
-
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
     /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
     /// the run hold it until the run is freed.

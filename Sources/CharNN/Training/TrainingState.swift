@@ -55,6 +55,17 @@ public struct CorpusFingerprint: Codable, Sendable, Equatable {
         switch tokens {
         case .u16(let ids): ids.withUnsafeBytes { crc.update($0) }
         case .u32(let ids): ids.withUnsafeBytes { crc.update($0) }
+        case .mapped(let tokens) where tokens.width == 1:
+            // As the same ids held as UInt16 would give, so a prepared corpus and its text agree.
+            var block = [UInt16](repeating: 0, count: 1 << 16)
+            var start = 0
+            while start < tokens.count {
+                let n = min(block.count, tokens.count - start)
+                for k in 0..<n { block[k] = UInt16(tokens[start + k]) }
+                block.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<(2 * n)])) }
+                start += n
+            }
+        case .mapped(let tokens): crc.update(tokens.bytes)
         }
         tokenChecksum = crc.value
     }
