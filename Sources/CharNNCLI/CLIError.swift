@@ -98,8 +98,8 @@ extension CLIError {
     /// read is data, a missing checkpoint is no input.
     init(_ error: PreparedCorpusError) {
         switch error {
-        case .noInputFiles: self.init(error.description, exitCode: Self.noInput)
-        case .notPrepared, .corrupt, .unsupportedVersion, .empty: self.init(error.description, exitCode: Self.dataError)
+        case .noInputFiles, .notPrepared: self.init(error.description, exitCode: Self.noInput)
+        case .corrupt, .unsupportedVersion, .empty: self.init(error.description, exitCode: Self.dataError)
         case .outputExists: self.init(error.description, exitCode: Self.failure)
         case .cannotWrite: self.init(error.description, exitCode: Self.ioError)
         }

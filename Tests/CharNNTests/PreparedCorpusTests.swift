@@ -146,7 +146,7 @@ struct PreparedCorpusTests {
         try FileManager.default.createDirectory(atPath: dir + "/texts", withIntermediateDirectories: true)
         _ = try writeSmallCorpus(in: dir + "/texts")
         expectCleanFailure(try CharNNBinary.run(["train", dir + "/texts", "--out", dir + "/run"] + tinyTrainArguments),
-                           mentions: [dir + "/texts", "charnn prepare"], status: 65)
+                           mentions: [dir + "/texts", "is a directory", "charnn prepare"], status: 66)
         try Data(flipped).write(to: URL(fileURLWithPath: tokens))
         expectCleanFailure(try CharNNBinary.run(["train", dir + "/c", "--out", dir + "/run"] + tinyTrainArguments),
                            mentions: [tokens, "checksum"], status: 65)

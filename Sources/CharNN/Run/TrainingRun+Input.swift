@@ -41,7 +41,7 @@ extension TrainingRun {
     {
         guard PreparedCorpus.isPrepared(path) else {
             throw PreparedCorpusError.notPrepared(
-                path: path, reason: "a directory of text files is trained on once prepared: charnn prepare \(path) --out DIR, then charnn train DIR")
+                path: path, reason: "it is a directory, not a text file; to train on the files in it, run charnn prepare \(path) --out DIR, then charnn train DIR")
         }
         let corpus = try PreparedCorpus(path: path)
         let prepared = corpus.tokenizer.options
