@@ -97,6 +97,15 @@ extension CLIError {
 
     /// The CLI's exit status for a sampling error: a bad option is usage, a prime the model cannot
     /// read is data, a missing checkpoint is no input.
+    init(_ error: PreparedCorpusError) {
+        switch error {
+        case .noInputFiles, .notPrepared: self.init(error.description, exitCode: Self.noInput)
+        case .corrupt, .unsupportedVersion, .empty: self.init(error.description, exitCode: Self.dataError)
+        case .outputExists: self.init(error.description, exitCode: Self.failure)
+        case .cannotWrite: self.init(error.description, exitCode: Self.ioError)
+        }
+    }
+
     init(_ error: SamplingError) {
         let message = error.describe(naming: OptionNames.flag)
         switch error {
@@ -118,6 +127,7 @@ extension CLIError {
         case let error as FileWriteError: self.init(error.description, exitCode: Self.ioError)
         case let error as TrainingLogError: self.init(error.description, exitCode: Self.ioError)
         case let error as SamplingError: self.init(error)
+        case let error as PreparedCorpusError: self.init(error)
         case let error as ModelError: self.init(error.description, exitCode: Self.dataError)
         default: self.init(String(describing: error), exitCode: Self.failure)
         }

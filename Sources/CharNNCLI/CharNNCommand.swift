@@ -41,7 +41,7 @@ struct CharNNCommand: ParsableCommand {
               130  train stopped by Ctrl-C (143: by SIGTERM), after saving
             """,
         version: charnnVersion,
-        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [TrainCommand.self, PrepareCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, ExportCommand.self, VocabCommand.self, DoctorCommand.self, BenchCommand.self, ServeCommand.self]
     )
 
     /// Exits for `error`. Help, `--version` and errors a subcommand already reported keep

@@ -10,7 +10,7 @@ enum OptionNames {
         "batch": "--batch", "sequenceLength": "--seq", "learningRate": "--lr", "schedule": "--lr-schedule",
         "warmupSteps": "--warmup-steps", "clip": "--clip", "averageDecay": "--average-decay", "epochs": "--epochs",
         "maxSteps": "--steps", "timeBudgetSeconds": "--time", "validationFraction": "--val-frac",
-        "evalEvery": "--eval-every", "saveEvery": "--save-every", "seed": "--seed", "threads": "--threads",
+        "validationSymbols": "--val-symbols", "evalEvery": "--eval-every", "saveEvery": "--save-every", "seed": "--seed", "threads": "--threads",
         // The run directory and how it is opened
         "directory": "--out", "resume": "--resume", "force": "--force",
         // Starting from a trained model

@@ -30,11 +30,16 @@ struct TrainCommand: ParsableCommand {
             With --json the progress goes to standard error and standard output gets one object when \
             the run ends: stop_reason (step_budget, time_budget or interrupted), steps, epochs, \
             elapsed_seconds, chars_per_second, final_train_loss, final_validation_loss, \
-            best_validation_loss (nats/char; null when there is none), run_directory and corpus.
+            best_validation_loss (nats/char; null when there is none), validation_symbols and \
+            validation_standard_error (of the last validation pass; null without one), run_directory and corpus.
+
+            Each validation pass scores the same deterministic sample of the validation split, spread \
+            evenly over it, sized so a pass costs at most about a tenth of the budget (--val-symbols sets \
+            it); the time a pass takes counts inside --time.
             """
     )
 
-    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from; - reads standard input (to its end, before training starts).", valueName: "corpus"))
+    @Argument(help: ArgumentHelp("The UTF-8 text file to learn from, or a directory made by charnn prepare (read by memory mapping); - reads standard input (to its end, before training starts).", valueName: "corpus"))
     var corpus: String
 
     @OptionGroup(title: "Text") var text: TextArguments
@@ -73,6 +78,8 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .customLong("val-frac"), parsing: .unconditional, help: ArgumentHelp("Fraction of the text, taken from its end, held out for validation; 0 to 0.5 (default: \(defaults.validationFraction)).", valueName: "fraction"))
     var valFrac: Double?
+    @Option(name: .customLong("val-symbols"), parsing: .unconditional, help: ArgumentHelp("Validation symbols each pass scores: a fixed sample spread over the validation text (default: sized so a pass takes at most about a tenth of the budget; all of it when that is less). Kept for the run; given with --resume it replaces the saved size.", valueName: "n"))
+    var valSymbols: Int?
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: ArgumentHelp("Measure validation loss every N steps, and at the end (default: every 250 steps, or less often when the validation text is so long that scoring it would take over a tenth of the time).", valueName: "n"))
     var evalEvery: Int?
     @Option(name: .customLong("save-every"), parsing: .unconditional, help: ArgumentHelp("Write latest.safetensors every N steps, and at the end (default: \(defaults.saveEvery)).", valueName: "n"))
@@ -139,6 +146,7 @@ struct TrainCommand: ParsableCommand {
         o.maxSteps = steps
         o.timeBudgetSeconds = try time.map(parseTime)
         o.validationFraction = valFrac ?? o.validationFraction
+        o.validationSymbols = valSymbols
         o.evalEvery = evalEvery
         o.saveEvery = saveEvery ?? o.saveEvery
         o.seed = seed ?? o.seed
@@ -195,6 +203,8 @@ private struct TrainSummaryReport: Encodable {
     @Nullable var finalTrainLoss: Double?
     @Nullable var finalValidationLoss: Double?
     @Nullable var bestValidationLoss: Double?
+    @Nullable var validationSymbols: Int?
+    @Nullable var validationStandardError: Double?
     var runDirectory: String
     var corpus: String
 
@@ -211,6 +221,8 @@ private struct TrainSummaryReport: Encodable {
         finalTrainLoss = JSONOutput.finite(summary.trainLoss)
         finalValidationLoss = JSONOutput.finite(summary.validationLoss)
         bestValidationLoss = JSONOutput.finite(summary.bestValidationLoss)
+        validationSymbols = summary.lastValidation?.predictions
+        validationStandardError = JSONOutput.finite(summary.lastValidation?.standardError)
         runDirectory = summary.runDirectory
         self.corpus = corpus
     }

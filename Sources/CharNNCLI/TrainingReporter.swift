@@ -17,6 +17,8 @@ struct TrainingReporter {
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var lastPlain = ContinuousClock.now
     private var lineShown = false
+    /// Predictions in the whole validation split, to say when a pass scored only a sample of them.
+    private var availableValidation = 0
 
     init(quiet: Bool, toStandardError: Bool = false) {
         self.quiet = quiet
@@ -30,6 +32,7 @@ struct TrainingReporter {
         guard !quiet else { return }
         switch event {
         case .started(let start):
+            availableValidation = max(0, start.validationSymbols - 1)
             let c = start.config
             let what = start.resumedFromStep.map { "Resuming at step \($0)" }
                 ?? start.fineTunedFrom.map { "Fine-tuning \($0)" } ?? "Training"
@@ -58,8 +61,14 @@ struct TrainingReporter {
             }
         case .evaluated(let record, let isBest):
             guard let val = record.valLoss, let bpc = record.valBPC else { return }
-            emit(String(format: "step %d: validation loss %.4f nats/char (%.3f bits/char)%@", record.step, val, bpc,
-                        isBest ? ", best so far" : ""))
+            let error = record.valStandardError.map { String(format: " ± %.4f", $0) } ?? ""
+            var sample = ""
+            if let scored = record.valSymbols, scored < availableValidation {
+                sample = " on a sample of \(scored) of \(availableValidation) symbols"
+                if let seconds = record.valSeconds { sample += String(format: " (%.1f s)", seconds) }
+            }
+            emit(String(format: "step %d: validation loss %.4f%@ nats/char (%.3f bits/char)%@%@", record.step, val, error, bpc,
+                        sample, isBest ? ", best so far" : ""))
         case .saved:
             break
         }
@@ -76,6 +85,10 @@ struct TrainingReporter {
                           formatClock(seconds: summary.elapsedSeconds), ProgressLine.compactRate(summary.charsPerSecond))
         if let best = summary.bestValidationLoss {
             line += String(format: "; best validation loss %.4f nats/char (%.3f bits/char)", best, EvaluationRecord.bitsPerCharacter(nats: best))
+            if let last = summary.lastValidation, last.isSample {
+                line += " on a sample of \(last.predictions) of \(last.availablePredictions) validation symbols"
+                if let error = last.standardError { line += String(format: " (standard error %.4f)", error) }
+            }
         }
         emit(line + ". Files in \(summary.runDirectory)/")
     }

@@ -8,7 +8,7 @@ import Testing
 @Suite("CLI consistency", .timeLimit(.minutes(5)))  // child processes and pipes: a hang must fail, not stall CI
 struct CLIConsistencyTests {
     /// Every subcommand, as the root's help lists them.
-    static let subcommands = ["train", "sample", "eval", "inspect", "export", "vocab", "doctor", "bench", "serve"]
+    static let subcommands = ["train", "prepare", "sample", "eval", "inspect", "export", "vocab", "doctor", "bench", "serve"]
 
     /// The committed pretrained model: big enough that sampling 2000 symbols takes a while.
     static let pretrained = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -25,12 +25,15 @@ struct TrainingLogTests {
     @Test("JSON keys are exactly the documented ones, sorted, one line")
     func keys() throws {
         let line = try EvaluationRecord(
-            step: 1200, epoch: 1.37, trainLoss: 1.642, valLoss: 1.701, learningRate: 0.002,
-            charsPerSecond: 38200, elapsedSeconds: 192.5
+            step: 1200, epoch: 1.37, trainLoss: 1.642, valLoss: 1.701, valStandardError: 0.012, valSymbols: 204_800,
+            valSeconds: 4.25, learningRate: 0.002, charsPerSecond: 38200, elapsedSeconds: 192.5
         ).jsonLine()
         #expect(!line.contains("\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["step", "epoch", "train_loss", "val_loss", "val_bpc", "lr", "chars_per_sec", "elapsed_sec"])
+        #expect(Set(object.keys) == ["step", "epoch", "train_loss", "val_loss", "val_bpc", "val_stderr", "val_symbols", "val_sec",
+                                     "lr", "chars_per_sec", "elapsed_sec"])
+        #expect(object["val_stderr"] as? Double == 0.012 && object["val_symbols"] as? Int == 204_800)
+        #expect(object["val_sec"] as? Double == 4.25)
         #expect(object["step"] as? Int == 1200)
         #expect(object["train_loss"] as? Double == 1.642)
         #expect(object["lr"] as? Double == 0.002)
@@ -38,9 +41,21 @@ struct TrainingLogTests {
         let bpc = try #require(object["val_bpc"] as? Double)
         #expect(abs(bpc - 1.701 / log(2.0)) < 1e-12)
         // Sorted keys: the order is stable from line to line.
-        let order = ["chars_per_sec", "elapsed_sec", "epoch", "lr", "step", "train_loss", "val_bpc", "val_loss"]
+        let order = ["chars_per_sec", "elapsed_sec", "epoch", "lr", "step", "train_loss", "val_bpc", "val_loss", "val_sec",
+                     "val_stderr", "val_symbols"]
         let positions = order.map { line.range(of: "\"\($0)\"")!.lowerBound }
         #expect(positions == positions.sorted())
+    }
+
+    @Test("a log line from before the validation sample (no val_stderr, val_symbols, val_sec) still reads")
+    func olderLine() throws {
+        let line = #"{"chars_per_sec":38200,"elapsed_sec":1.5,"epoch":0.1,"lr":0.002,"step":50,"train_loss":2.5,"val_bpc":3.6,"val_loss":2.5}"#
+        let record = try JSONDecoder().decode(EvaluationRecord.self, from: Data(line.utf8))
+        #expect(record.step == 50 && record.valLoss == 2.5)
+        #expect(record.valSymbols == nil && record.valStandardError == nil && record.valSeconds == nil)
+        let full = EvaluationRecord(step: 2, epoch: 0, trainLoss: 1, valLoss: 1.5, valStandardError: 0.25, valSymbols: 9,
+                                    valSeconds: 0.5, learningRate: 0.1, charsPerSecond: 3, elapsedSeconds: 4)
+        #expect(try JSONDecoder().decode(EvaluationRecord.self, from: Data(full.jsonLine().utf8)) == full)
     }
 
     @Test("bits per character is nats / ln 2")
@@ -68,6 +83,7 @@ struct TrainingLogTests {
         let back = try JSONDecoder().decode(EvaluationRecord.self, from: Data(line.utf8))
         #expect(back.trainLoss.isNaN && back.charsPerSecond.isNaN)
         #expect(back.valLoss == nil && back.valBPC == nil)
+        #expect(object["val_symbols"] is NSNull && back.valSymbols == nil && back.valStandardError == nil)
         #expect(back.step == 7 && back.elapsedSeconds == 3)
     }
 

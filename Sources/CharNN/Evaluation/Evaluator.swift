@@ -36,6 +36,16 @@ package final class Evaluator {
     /// As ``meanLoss(of:)``, scoring the B segments in `halves` when given: workspaces of
     /// [⌈B/2⌉, T] and [⌊B/2⌋, T] (one of [1, T] when B = 1) for the model's config.
     func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int) throws(ModelError) -> Double? {
+        try score(of: model, halves: lent, threads: threads, sampleSymbols: nil)?.meanLoss
+    }
+
+    /// Scores the whole sequence, or with `sampleSymbols` a deterministic sample of about that
+    /// many predictions: the first ⌊sampleSymbols / B⌋ predictions of each of the B segments the
+    /// whole pass would score, so the sample is spread evenly over the sequence and is the same
+    /// at every pass. A sample as large as the sequence scores all of it, exactly as without one.
+    /// Nil when there is nothing to predict.
+    package func score(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int,
+               sampleSymbols: Int?) throws(ModelError) -> ValidationScore? {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
@@ -44,44 +54,73 @@ package final class Evaluator {
             config = model.config
         }
         let segments = n >= batch ? batch : 1
-        let length = n / segments
-        let starts = (0..<segments).map { $0 * length }
+        let segmentLength = n / segments
+        let length = sampleSymbols.map { min(segmentLength, max(1, $0 / segments)) } ?? segmentLength
+        let starts = (0..<segments).map { $0 * segmentLength }
+        var segmentSums = [Double](repeating: 0, count: segments)
         var total: Double
         if segments == batch {
             let workspaces: [ModelWorkspace]
             if let lent { workspaces = lent } else { workspaces = try halves(for: model.config) }
-            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces, threads: threads)
+            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces, threads: threads,
+                                      segmentSums: &segmentSums)
         } else {
-            total = try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config))
+            total = try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+                try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config), segmentSums: sums)
+            }
         }
-        let leftover = n - segments * length
+        var scored = segments * length
+        // The remainder belongs to a whole pass only; a sample is the segments' beginnings.
+        let leftover = length == segmentLength ? n - scored : 0
         if leftover > 0 {
-            total += try score(model, starts: [segments * length], length: leftover,
-                                    workspace: singleWorkspace(model.config))
+            var ignored = [0.0]
+            total += try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+                try score(model, starts: [scored], length: leftover, workspace: singleWorkspace(model.config), segmentSums: sums)
+            }
+            scored += leftover
         }
-        return total / Double(n)
+        return ValidationScore(meanLoss: total / Double(scored),
+                               standardError: Self.standardError(segmentSums: segmentSums, length: length),
+                               predictions: scored, availablePredictions: n)
     }
 
-    private func scoreInHalves(_ model: CharModel, starts: [Int], length: Int,
-                               halves: [ModelWorkspace], threads: Int) throws(ModelError) -> Double {
+    /// The standard error of the mean of the segments' mean losses (each over `length`
+    /// predictions): their sample standard deviation over √segments, nil with fewer than two.
+    /// The segments lie far apart in the text, so they are treated as independent draws.
+    static func standardError(segmentSums: [Double], length: Int) -> Double? {
+        let k = segmentSums.count
+        guard k >= 2, length > 0 else { return nil }
+        let means = segmentSums.map { $0 / Double(length) }
+        let mean = means.reduce(0, +) / Double(k)
+        let variance = means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(k - 1)
+        return (variance / Double(k)).squareRoot()
+    }
+
+    private func scoreInHalves(_ model: CharModel, starts: [Int], length: Int, halves: [ModelWorkspace], threads: Int,
+                               segmentSums: inout [Double]) throws(ModelError) -> Double {
         guard halves.reduce(0, { $0 + $1.batch }) == starts.count, halves.allSatisfy({ $0.steps == steps }) else {
             throw .shapeMismatch("validation workspaces do not match \(starts.count) streams of \(steps) steps")
         }
-        var parts: [(starts: [Int], workspace: ModelWorkspace)] = [], first = 0
-        for workspace in halves {
-            parts.append((Array(starts[first..<(first + workspace.batch)]), workspace))
-            first += workspace.batch
+        return try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+            // Each half writes its own streams' slots of `sums`: disjoint, so safe from two threads.
+            var parts: [(starts: [Int], workspace: ModelWorkspace, sums: UnsafeMutableBufferPointer<Double>)] = []
+            var first = 0
+            for workspace in halves {
+                let range = first..<(first + workspace.batch)
+                parts.append((Array(starts[range]), workspace, UnsafeMutableBufferPointer(rebasing: sums[range])))
+                first += workspace.batch
+            }
+            let totals = try runHalves(parts, threads: threads) { (part) throws(ModelError) -> Double in
+                try score(model, starts: part.starts, length: length, workspace: part.workspace, segmentSums: part.sums)
+            }
+            return totals.reduce(0, +)
         }
-        let totals = try runHalves(parts, threads: threads) { (part) throws(ModelError) -> Double in
-            try score(model, starts: part.starts, length: length, workspace: part.workspace)
-        }
-        return totals.reduce(0, +)
     }
 
     /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of
-    /// up to the workspace's steps (the last one shorter).
-    private func score(_ model: CharModel, starts: [Int], length: Int,
-                       workspace: ModelWorkspace) throws(ModelError) -> Double {
+    /// up to the workspace's steps (the last one shorter). Each stream's own sum goes to `segmentSums`.
+    private func score(_ model: CharModel, starts: [Int], length: Int, workspace: ModelWorkspace,
+                       segmentSums: UnsafeMutableBufferPointer<Double>) throws(ModelError) -> Double {
         let B = starts.count
         var state = RecurrentState(layers: model.config.layers, batch: B, hidden: model.config.hiddenSize)
         var inputs = [Int32](repeating: 0, count: B * workspace.steps), targets = inputs
@@ -96,6 +135,10 @@ package final class Evaluator {
             tokens.fillTimeMajor(starts: starts.map { $0 + offset }, steps: T, inputs: &inputs, targets: &targets)
             let mean = try model.forward(tokens: inputs, targets: targets, state: &state, workspace: workspace)!
             total += mean * Double(B * T)
+            // The per-row losses of that forward, [T, B]: only for the spread between streams.
+            for t in 0..<T {
+                for b in 0..<B { segmentSums[b] += Double(workspace.rowLosses[t * B + b]) }
+            }
             offset += T
         }
         return total
@@ -116,4 +159,28 @@ package final class Evaluator {
         single = made
         return made
     }
+}
+
+/// One validation pass: the mean loss over the predictions scored, and how sure it is.
+public struct ValidationScore: Sendable, Equatable {
+    /// Mean cross-entropy in nats per symbol over the predictions scored.
+    public var meanLoss: Double
+    /// The standard error of ``meanLoss`` as an estimate of the loss on text like the scored
+    /// text (from the spread between the B segments scored), or nil with a single segment.
+    public var standardError: Double?
+    /// Predictions scored: every one of the split's, or a sample of them.
+    public var predictions: Int
+    /// Predictions the whole split holds (its symbols but the first).
+    public var availablePredictions: Int
+
+    /// A score from its parts.
+    public init(meanLoss: Double, standardError: Double?, predictions: Int, availablePredictions: Int) {
+        self.meanLoss = meanLoss
+        self.standardError = standardError
+        self.predictions = predictions
+        self.availablePredictions = availablePredictions
+    }
+
+    /// True when only part of the split was scored.
+    public var isSample: Bool { predictions < availablePredictions }
 }

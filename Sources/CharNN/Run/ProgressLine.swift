@@ -15,6 +15,8 @@ public struct ProgressSnapshot: Sendable {
     public var trainLoss: Double
     /// The latest validation loss in nats per character.
     public var valLoss: Double?
+    /// The standard error of ``valLoss``, when known.
+    public var valStandardError: Double?
     /// Training throughput.
     public var charsPerSecond: Double
     /// Wall-clock seconds since training started.
@@ -27,13 +29,14 @@ public struct ProgressSnapshot: Sendable {
     /// A snapshot from its fields; the optional ones default to nil (unknown).
     public init(
         step: Int, totalSteps: Int? = nil, epoch: Double, trainLoss: Double, valLoss: Double? = nil,
-        charsPerSecond: Double, elapsedSeconds: Double, etaSeconds: Double? = nil, learningRate: Double
+        valStandardError: Double? = nil, charsPerSecond: Double, elapsedSeconds: Double, etaSeconds: Double? = nil, learningRate: Double
     ) {
         self.step = step
         self.totalSteps = totalSteps
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.valLoss = valLoss
+        self.valStandardError = valStandardError
         self.charsPerSecond = charsPerSecond
         self.elapsedSeconds = elapsedSeconds
         self.etaSeconds = etaSeconds
@@ -45,7 +48,7 @@ public struct ProgressSnapshot: Sendable {
 package enum ProgressLine {
     /// The line redrawn in place on a terminal, at most `width` columns and without a newline:
     ///
-    ///     step 1200/5000  24%  epoch 1.37  loss 1.642  val 1.701  38.2k chars/s  3:12 elapsed  ETA 10:07
+    ///     step 1200/5000  24%  epoch 1.37  loss 1.642  val 1.701±0.012  38.2k chars/s  3:12 elapsed  ETA 10:07
     ///
     /// When it does not fit, fields are dropped least important first — elapsed, epoch,
     /// chars/s, percent, val, ETA, loss — keeping the order of the rest; the step alone is cut
@@ -64,7 +67,10 @@ package enum ProgressLine {
         }
         fields.append(("epoch \(fixed(s.epoch, 2))", 40))
         fields.append(("loss \(fixed(s.trainLoss, 3))", 90))
-        if let val = s.valLoss { fields.append(("val \(fixed(val, 3))", 70)) }
+        if let val = s.valLoss {
+            let error = s.valStandardError.map { "±" + fixed($0, 3) } ?? ""
+            fields.append(("val \(fixed(val, 3))" + error, 70))
+        }
         fields.append(("\(compactRate(s.charsPerSecond)) chars/s", 50))
         fields.append(("\(formatClock(seconds: s.elapsedSeconds)) elapsed", 30))
         // No total, no ETA: a time-budgeted run's caller may still pass one, so show it then.
@@ -81,14 +87,15 @@ package enum ProgressLine {
 
     /// The full line for logs and non-terminal output, with stable `key value` pairs:
     ///
-    ///     step 1200/5000 epoch 1.37 train_loss 1.6420 val_loss 1.7010 lr 2.00e-03 chars/s 38200 elapsed 192s eta 607s
+    ///     step 1200/5000 epoch 1.37 train_loss 1.6420 val_loss 1.7010 val_stderr 0.0120 lr 2.00e-03 chars/s 38200 elapsed 192s eta 607s
     ///
-    /// `/total`, `val_loss` and `eta` appear only when known.
+    /// `/total`, `val_loss`, `val_stderr` and `eta` appear only when known.
     package static func plain(_ s: ProgressSnapshot) -> String {
         var parts = ["step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? "")]
         parts.append("epoch \(fixed(s.epoch, 2))")
         parts.append("train_loss \(fixed(s.trainLoss, 4))")
         if let val = s.valLoss { parts.append("val_loss \(fixed(val, 4))") }
+        if s.valLoss != nil, let error = s.valStandardError { parts.append("val_stderr \(fixed(error, 4))") }
         parts.append("lr \(String(format: "%.2e", s.learningRate))")
         parts.append("chars/s \(fixed(s.charsPerSecond, 0))")
         parts.append("elapsed \(fixed(s.elapsedSeconds, 0))s")

@@ -5,8 +5,8 @@ import Glibc
 
 /// One evaluation during training: a line of `log.jsonl`.
 ///
-/// JSON keys: `step`, `epoch`, `train_loss`, `val_loss`, `val_bpc`, `lr`, `chars_per_sec`,
-/// `elapsed_sec`. Every key is always written; a missing validation loss and any non-finite
+/// JSON keys: `step`, `epoch`, `train_loss`, `val_loss`, `val_bpc`, `val_stderr`, `val_symbols`,
+/// `val_sec`, `lr`, `chars_per_sec`, `elapsed_sec`. Every key is always written; a missing validation loss and any non-finite
 /// number (a diverged loss is NaN) are written as `null`, since JSON has no NaN or infinity.
 /// Reading `null` back gives `nil` for the optional fields and NaN for the others.
 public struct EvaluationRecord: Codable, Sendable, Equatable {
@@ -20,18 +20,28 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var valLoss: Double?
     /// Validation loss in bits per character: `valLoss / ln 2`.
     public var valBPC: Double?
+    /// The standard error of `valLoss` (from the spread between the validation segments scored).
+    public var valStandardError: Double?
+    /// Validation predictions scored: the run's sample of the split, or all of it.
+    public var valSymbols: Int?
+    /// Wall-clock seconds the validation pass took.
+    public var valSeconds: Double?
     /// Learning rate at this step.
     public var learningRate: Double
     /// Training throughput in characters per second.
     public var charsPerSecond: Double
-    /// Wall-clock seconds since training started.
+    /// Wall-clock seconds since training started, this record's validation pass included.
     public var elapsedSeconds: Double
 
     /// A record; `valBPC` defaults to `valLoss / ln 2` so the two cannot disagree by accident.
     public init(
         step: Int, epoch: Double, trainLoss: Double, valLoss: Double? = nil, valBPC: Double? = nil,
+        valStandardError: Double? = nil, valSymbols: Int? = nil, valSeconds: Double? = nil,
         learningRate: Double, charsPerSecond: Double, elapsedSeconds: Double
     ) {
+        self.valStandardError = valStandardError
+        self.valSymbols = valSymbols
+        self.valSeconds = valSeconds
         self.step = step
         self.epoch = epoch
         self.trainLoss = trainLoss
@@ -52,12 +62,17 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
         case trainLoss = "train_loss"
         case valLoss = "val_loss"
         case valBPC = "val_bpc"
+        case valStandardError = "val_stderr"
+        case valSymbols = "val_symbols"
+        case valSeconds = "val_sec"
         case learningRate = "lr"
         case charsPerSecond = "chars_per_sec"
         case elapsedSeconds = "elapsed_sec"
     }
 
-    /// Reads one record from its JSON keys; `null` reads as nil for the optional fields and NaN for the others.
+    /// Reads one record from its JSON keys; `null` (or, in logs from before the validation sample,
+    /// an absent `val_stderr`, `val_symbols` or `val_sec`) reads as nil for the optional fields and
+    /// NaN for the others.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // `null` stands for a non-finite value (see encode(to:)), so it decodes as NaN.
@@ -69,6 +84,9 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
         trainLoss = try number(.trainLoss)
         valLoss = try c.decodeIfPresent(Double.self, forKey: .valLoss)
         valBPC = try c.decodeIfPresent(Double.self, forKey: .valBPC)
+        valStandardError = try c.decodeIfPresent(Double.self, forKey: .valStandardError)
+        valSymbols = try c.decodeIfPresent(Int.self, forKey: .valSymbols)
+        valSeconds = try c.decodeIfPresent(Double.self, forKey: .valSeconds)
         learningRate = try number(.learningRate)
         charsPerSecond = try number(.charsPerSecond)
         elapsedSeconds = try number(.elapsedSeconds)
@@ -90,6 +108,9 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
         try put(trainLoss, .trainLoss)
         try put(valLoss, .valLoss)
         try put(valBPC, .valBPC)
+        try put(valStandardError, .valStandardError)
+        if let valSymbols { try c.encode(valSymbols, forKey: .valSymbols) } else { try c.encodeNil(forKey: .valSymbols) }
+        try put(valSeconds, .valSeconds)
         try put(learningRate, .learningRate)
         try put(charsPerSecond, .charsPerSecond)
         try put(elapsedSeconds, .elapsedSeconds)

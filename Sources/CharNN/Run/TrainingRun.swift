@@ -6,7 +6,8 @@ public enum TrainingEvent: Sendable {
     case started(TrainingStart)
     /// A step finished (sent after every step; throttle display yourself).
     case progress(ProgressSnapshot)
-    /// A validation pass finished and was logged.
+    /// A validation pass finished and was logged (the record's `valSymbols` says how many of the
+    /// split's predictions, ``TrainingStart/validationSymbols`` − 1, it scored).
     case evaluated(EvaluationRecord, isBest: Bool)
     /// A checkpoint was written.
     case saved(path: String)
@@ -64,6 +65,8 @@ public struct TrainingSummary: Sendable {
     public var validationLoss: Double?
     /// The lowest validation loss of the run (nats per symbol), the one `best.safetensors` holds.
     public var bestValidationLoss: Double?
+    /// The latest validation pass: its sample size and standard error (nil if none ran this session).
+    public var lastValidation: ValidationScore?
     /// Wall-clock seconds spent training, across all sessions.
     public var elapsedSeconds: Double
     /// This session's mean training speed, in symbols per second.
@@ -94,6 +97,12 @@ public final class TrainingRun {
     public private(set) var damagedLogLines: [Int] = []
     /// The step of the newest checkpoint on disk, named when a later save fails.
     private var savedStep: Int?
+    /// The clock time up to which ``Trainer/addElapsed(_:)`` has counted.
+    private var lastTick = ContinuousClock.now
+    /// Seconds per prediction of the latest validation pass, to foresee the next one's cost.
+    private var validationSecondsPerPrediction: Double?
+    /// Seconds the latest `latest.safetensors` write took, to keep room for the last one.
+    private var saveSeconds = 0.0
 
     /// Ill-formed UTF-8 sequences replaced by U+FFFD while reading the corpus (with `replaceInvalid`).
     public let replacedSequences: Int
@@ -117,47 +126,6 @@ public final class TrainingRun {
         }
         try self.init(data: input.data, options: options, directory: directory, resuming: input.checkpoint,
                       replacedSequences: input.replaced, lock: lock)
-    }
-
-    /// The tokenized corpus (and, resuming, the checkpoint whose vocabulary encoded it), checked usable.
-    private static func readInput(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
-                                  directory: RunDirectory, mode: RunDirectory.OpenMode) throws
-        -> (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
-    {
-        // `-` is standard input (see TextFile): named so in errors and in the run's records.
-        let label = TextFile.displayName(corpusPath)
-        let fileName = corpusPath == TextFile.standardInputPath ? label : URL(fileURLWithPath: corpusPath).lastPathComponent
-        if mode == .resume {
-            let checkpoint = try Checkpoint.load(from: directory.latest)
-            guard let saved = checkpoint.training else {
-                throw TrainingError.incompatibleResume("\(directory.latest) holds weights only, without optimizer and training state")
-            }
-            let encoding = try checkpoint.tokenizer.encode(fileAtPath: corpusPath)
-            let data = TrainingData(tokenizer: checkpoint.tokenizer, tokens: encoding.tokens,
-                                    validationFraction: saved.options.validationFraction, fileName: fileName)
-            try checkUsable(data, batch: saved.options.batch, steps: saved.options.sequenceLength, path: label)
-            return (data, checkpoint, encoding.replacedSequences)
-        }
-        let corpus = try Tokenizer.build(fromFile: corpusPath, options: textOptions)
-        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens,
-                                validationFraction: options.validationFraction, fileName: fileName)
-        try checkUsable(data, batch: options.batch, steps: options.sequenceLength, path: label)
-        return (data, nil, corpus.replacedSequences)
-    }
-
-    /// Refuses, naming the file, a corpus with nothing to learn or too little for one batch.
-    static func checkUsable(_ data: TrainingData, batch: Int, steps: Int, path: String) throws(TrainingError) {
-        let symbols = data.tokenizer.vocabulary.symbols
-        let total = data.train.count + data.validation.count
-        if total == 0 { throw .unusableCorpus(path: path, problem: "the file holds no text; there is nothing to learn from") }
-        if symbols.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) {
-            throw .unusableCorpus(path: path, problem: "the file holds only whitespace (\(total) symbols); there is nothing to learn from")
-        }
-        // BatchStreams' own condition: B streams of at least T + 1 symbols.
-        let n = data.train.count
-        if n == 0 || (n - 1) / batch < steps {
-            throw .corpusTooSmall(symbols: n, batch: batch, sequenceLength: steps, path: path)
-        }
     }
 
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
@@ -207,13 +175,19 @@ public final class TrainingRun {
     }
 
     /// Trains until the budget is spent or `shouldStop` returns true (checked after every step),
-    /// then saves `latest.safetensors`. Throws on a non-finite loss, keeping the last good checkpoint.
+    /// then validates and saves `latest.safetensors`. A time budget covers that final validation
+    /// and save too: training stops early enough for them to fit. Throws on a non-finite loss,
+    /// keeping the last good checkpoint.
     public func run(events: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> TrainingSummary {
         let options = trainer.state.options
         let totalSteps = Trainer.plannedSteps(options, stepsPerEpoch: trainer.streams.stepsPerEpoch)
         let timeBudget = options.timeBudgetSeconds ?? (totalSteps == nil ? TrainingOptions.defaultTimeBudgetSeconds : nil)
-        let evalEvery = options.evalEvery ?? options.automaticEvalEvery(validationSymbols: trainer.data.validation.count)
+        let hasValidation = trainer.evaluator.predictionCount > 0
         OpenBLASRuntime.setThreads(options.threads)
+        // Without a time budget the sample follows from the step budget alone: reproducible.
+        if hasValidation && timeBudget == nil && trainer.state.validationSample == nil {
+            chooseValidationSample(timeBudget: nil, trainingRate: nil, plannedSteps: totalSteps)
+        }
         events(.started(TrainingStart(
             runDirectory: directory.path, resumedFromStep: resumedFrom, fineTunedFrom: fineTuning?.from,
             addedSymbols: fineTuning?.added ?? [], trainSymbols: trainer.data.train.count,
@@ -223,18 +197,32 @@ public final class TrainingRun {
 
         let clock = ContinuousClock()
         let sessionStart = clock.now
-        var lastTick = sessionStart
+        lastTick = sessionStart
         var smoother = LossSmoother()
         var lastLoss: Double?
-        var lastValidation: Double? = validationPoints.last?.loss
+        var lastValidation: ValidationScore?
+        var lastValidationLoss: Double? = validationPoints.last?.loss
         var speed = SpeedMeter()
         let startStep = trainer.state.step
         var reason = StopReason.stepBudget
         func sessionSeconds() -> Double { (clock.now - sessionStart).seconds }
+        // What the run still has to do after its last step: one validation pass and one save.
+        func closingSeconds() -> Double {
+            (hasValidation ? expectedValidationSeconds(trainingRate: speed.overall, timeBudget: timeBudget) : 0) + saveSeconds
+        }
+        func validate(smoothed: Double) throws {
+            if hasValidation && trainer.state.validationSample == nil {
+                chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
+            }
+            if let score = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) {
+                lastValidation = score
+                lastValidationLoss = score.meanLoss
+            }
+        }
 
         while true {
             if let totalSteps, trainer.state.step >= totalSteps { reason = .stepBudget; break }
-            if let timeBudget, sessionSeconds() >= timeBudget { reason = .timeBudget; break }
+            if let timeBudget, sessionSeconds() + closingSeconds() >= timeBudget { reason = .timeBudget; break }
             if shouldStop() { reason = .interrupted; break }
 
             let loss: Double
@@ -251,58 +239,107 @@ public final class TrainingRun {
             lastLoss = loss
             let smoothed = smoother.add(loss)
             let step = trainer.state.step
-            if step - startStep == 20, let timeBudget, totalSteps == nil, trainer.state.learningRate.schedule == .cosine {
-                let perStep = sessionSeconds() / 20
-                trainer.fixScheduleLength(totalSteps: step + Int((timeBudget - sessionSeconds()) / perStep))
+            if step - startStep == 20, let timeBudget {
+                if hasValidation && trainer.state.validationSample == nil {
+                    chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
+                }
+                if totalSteps == nil, trainer.state.learningRate.schedule == .cosine {
+                    let perStep = sessionSeconds() / 20
+                    trainer.fixScheduleLength(totalSteps: step + Int((timeBudget - sessionSeconds() - closingSeconds()) / perStep))
+                }
             }
             events(.progress(snapshot(step: step, totalSteps: totalSteps, timeBudget: timeBudget, smoothed: smoothed,
-                                      validation: lastValidation, speed: speed.rate, session: sessionSeconds())))
-            if step % evalEvery == 0 {
-                lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
-            }
+                                      validation: lastValidationLoss, standardError: lastValidation?.standardError,
+                                      speed: speed.rate, session: sessionSeconds(), closing: closingSeconds())))
+            if step % evalEvery() == 0 { try validate(smoothed: smoothed) }
             if step % options.saveEvery == 0 { try save(events: events) }
         }
-        if trainer.state.step > startStep && trainer.state.step % evalEvery != 0, let smoothed = smoother.value {
-            lastValidation = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) ?? lastValidation
+        if trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
+            try validate(smoothed: smoothed)
         }
         try save(events: events)
         return TrainingSummary(
             reason: reason, step: trainer.state.step, epoch: trainer.epoch, trainLoss: lastLoss,
-            validationLoss: lastValidation, bestValidationLoss: trainer.state.bestValidationLoss,
-            elapsedSeconds: trainer.state.elapsedSeconds, charsPerSecond: speed.overall, runDirectory: directory.path)
+            validationLoss: lastValidationLoss, bestValidationLoss: trainer.state.bestValidationLoss,
+            lastValidation: lastValidation, elapsedSeconds: trainer.state.elapsedSeconds + (clock.now - lastTick).seconds,
+            charsPerSecond: speed.overall, runDirectory: directory.path)
+    }
+
+    /// Steps between validation passes: `--eval-every`, or spaced for the sample (or the whole
+    /// split while no sample is chosen) to take about a tenth of the training time.
+    private func evalEvery() -> Int {
+        let options = trainer.state.options
+        return options.evalEvery ?? options.automaticEvalEvery(
+            validationSymbols: trainer.state.validationSample ?? trainer.data.validation.count)
+    }
+
+    private func chooseValidationSample(timeBudget: Double?, trainingRate: Double?, plannedSteps: Int?) {
+        trainer.setValidationSample(ValidationSampling.sampleSize(
+            available: trainer.evaluator.predictionCount, batch: trainer.streams.batch,
+            symbolsPerStep: trainer.symbolsPerStep, timeBudget: timeBudget, trainingRate: trainingRate,
+            plannedSteps: plannedSteps))
+    }
+
+    /// The expected cost of the next validation pass; before a sample is chosen, the most a
+    /// time budget lets it cost.
+    private func expectedValidationSeconds(trainingRate: Double, timeBudget: Double?) -> Double {
+        let available = trainer.evaluator.predictionCount
+        let predictions = min(available, trainer.state.validationSample ?? available)
+        let expected = ValidationSampling.expectedSeconds(
+            predictions: predictions, measuredSecondsPerPrediction: validationSecondsPerPrediction, trainingRate: trainingRate)
+        if trainer.state.validationSample == nil, let timeBudget {
+            return min(expected, timeBudget * ValidationSampling.budgetShare)
+        }
+        return expected
     }
 
     private func snapshot(step: Int, totalSteps: Int?, timeBudget: Double?, smoothed: Double, validation: Double?,
-                          speed: Double, session: Double) -> ProgressSnapshot {
+                          standardError: Double?, speed: Double, session: Double, closing: Double) -> ProgressSnapshot {
         var total = totalSteps
         var eta: Double?
         let perStep = speed > 0 ? Double(trainer.symbolsPerStep) / speed : nil
-        if let totalSteps, let perStep { eta = Double(max(0, totalSteps - step)) * perStep }
+        // A validation pass every evalEvery steps, spread over the steps.
+        let validationPerStep = expectedValidationSeconds(trainingRate: speed, timeBudget: timeBudget) / Double(evalEvery())
+        if let totalSteps, let perStep {
+            let left = max(0, totalSteps - step)
+            eta = Double(left) * (perStep + validationPerStep) + (left > 0 ? closing : 0)
+        }
         if let timeBudget {
             let remaining = max(0, timeBudget - session)
             if eta == nil || remaining < eta! {
                 eta = remaining
-                if let perStep { total = step + Int(remaining / perStep) }
+                if let perStep { total = step + Int(max(0, remaining - closing) / (perStep + validationPerStep)) }
             }
         }
         return ProgressSnapshot(
             step: step, totalSteps: total, epoch: trainer.epoch, trainLoss: smoothed, valLoss: validation,
-            charsPerSecond: speed, elapsedSeconds: trainer.state.elapsedSeconds, etaSeconds: eta,
-            learningRate: trainer.learningRate)
+            valStandardError: standardError, charsPerSecond: speed, elapsedSeconds: trainer.state.elapsedSeconds,
+            etaSeconds: eta, learningRate: trainer.learningRate)
     }
 
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
-    private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> Double? {
+    private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> ValidationScore? {
         try ensureDirectoryIntact()
-        let validation = try trainer.evaluate()
-        let isBest = validation.map { trainer.recordValidation($0) } ?? false
+        let started = ContinuousClock.now
+        let validation = try trainer.validate()
+        let now = ContinuousClock.now
+        let seconds = (now - started).seconds
+        if let validation, validation.predictions > 0 {
+            validationSecondsPerPrediction = seconds / Double(validation.predictions)
+        }
+        // The record's elapsed time includes this pass.
+        trainer.addElapsed((now - lastTick).seconds)
+        lastTick = now
+        let isBest = validation.map { trainer.recordValidation($0.meanLoss) } ?? false
         let step = trainer.state.step
         let record = EvaluationRecord(
-            step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation,
-            valBPC: validation.map { EvaluationRecord.bitsPerCharacter(nats: $0) }, learningRate: trainer.learningRate, charsPerSecond: speed,
+            step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation?.meanLoss,
+            valBPC: validation.map { EvaluationRecord.bitsPerCharacter(nats: $0.meanLoss) },
+            valStandardError: validation?.standardError, valSymbols: validation?.predictions,
+            valSeconds: validation == nil ? nil : seconds, learningRate: trainer.learningRate, charsPerSecond: speed,
             elapsedSeconds: trainer.state.elapsedSeconds)
         trainPoints.append((step, trainLoss))
-        if let validation { validationPoints.append((step, validation)) }
+        if let validation { validationPoints.append((step, validation.meanLoss)) }
         do {
             try log.append(record)
             try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
@@ -327,6 +364,8 @@ public final class TrainingRun {
 
     private func save(events: (TrainingEvent) -> Void) throws {
         try ensureDirectoryIntact()
+        let started = ContinuousClock.now
+        defer { saveSeconds = (ContinuousClock.now - started).seconds }
         do { try trainer.checkpoint().write(to: directory.latest) } catch {
             try ensureDirectoryIntact()
             // AtomicFile left the previous checkpoint in place.

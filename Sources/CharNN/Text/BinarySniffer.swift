@@ -28,17 +28,20 @@ enum BinarySniffer {
     /// For a piece of a file read in chunks, `offset` and `linesBefore` place it in the file;
     /// signatures are looked for only at the file's start.
     static func check(_ bytes: [UInt8], path: String, offset: Int = 0, linesBefore: Int = 0) throws(TextError) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(TextError) in
+            try check(buffer, path: path, offset: offset, linesBefore: linesBefore)
+        }
+    }
+
+    /// As the array version, for bytes in place (a mapped file).
+    static func check(_ bytes: UnsafeBufferPointer<UInt8>, path: String, offset: Int = 0, linesBefore: Int = 0) throws(TextError) {
         for signature in signatures where offset == 0 && bytes.starts(with: signature.bytes) {
             throw .notText(path: path, reason: "it is \(signature.what)")
         }
         // memchr scans at memory speed, so this costs nothing next to tokenizing.
-        let nul: Int? = bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress, let hit = memchr(base, 0, raw.count) else { return nil }
-            return UnsafeRawPointer(hit) - base
-        }
-        if let nul {
-            let line = bytes.withUnsafeBufferPointer { UTF8Validation.lineNumber(of: nul, in: $0) }
-            throw .notText(path: path, reason: "NUL byte at byte offset \(offset + nul) (line \(linesBefore + line)): binary data or UTF-16 text, not UTF-8")
-        }
+        guard let base = bytes.baseAddress, let hit = memchr(base, 0, bytes.count) else { return }
+        let nul = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+        let line = UTF8Validation.lineNumber(of: nul, in: bytes)
+        throw .notText(path: path, reason: "NUL byte at byte offset \(offset + nul) (line \(linesBefore + line)): binary data or UTF-16 text, not UTF-8")
     }
 }

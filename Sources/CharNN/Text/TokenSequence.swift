@@ -1,13 +1,17 @@
 /// Token ids in the narrowest integer that holds them, because a corpus is held as ids for
 /// all of training: 100 million symbols take 200 MB as `UInt16` and 800 MB as `Int`.
 ///
-/// ``u16(_:)`` is used when the vocabulary has at most 65,536 symbols, else ``u32(_:)``.
+/// ``u16(_:)`` is used when the vocabulary has at most 65,536 symbols, else ``u32(_:)``;
+/// ``mapped(_:)`` reads a prepared corpus's ids from its file (`charnn prepare`).
 /// The collection view reads ids as `Int32`, the type model code indexes embeddings with.
+/// Two sequences are equal when they hold the same ids, whatever their storage.
 public enum TokenSequence: Sendable, Equatable, Hashable {
     /// Ids of a vocabulary of at most 65,536 symbols.
     case u16([UInt16])
     /// Ids of a larger vocabulary.
     case u32([UInt32])
+    /// Ids in a memory-mapped file, 1, 2 or 4 bytes each.
+    case mapped(MappedTokens)
 
     /// An empty sequence of the width that suits a vocabulary of `vocabularySize` symbols.
     public init(vocabularySize: Int) {
@@ -24,12 +28,29 @@ public enum TokenSequence: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Bytes per id: 2 or 4.
+    /// Bytes per id: 2 or 4 (1 to 4 for a mapped file).
     public var bytesPerToken: Int {
         switch self {
         case .u16: return 2
         case .u32: return 4
+        case .mapped(let tokens): return tokens.width
         }
+    }
+
+    /// Same ids in the same order.
+    public static func == (a: TokenSequence, b: TokenSequence) -> Bool {
+        switch (a, b) {
+        case let (.u16(x), .u16(y)): return x == y
+        case let (.u32(x), .u32(y)): return x == y
+        default: return a.count == b.count && a.elementsEqual(b)
+        }
+    }
+
+    /// Hashes the count and the end ids (equal sequences hash alike, whatever their storage).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        if let first { hasher.combine(first) }
+        if let last { hasher.combine(last) }
     }
 
     /// Copies the ids at `range` into the start of `buffer`, widened to `Int32`, the layout
@@ -47,6 +68,8 @@ public enum TokenSequence: Sendable, Equatable, Hashable {
             ids.withUnsafeBufferPointer { src in
                 for k in 0..<range.count { out[k] = Int32(bitPattern: src[range.lowerBound + k]) }
             }
+        case .mapped(let tokens):
+            tokens.copy(range, into: out)
         }
     }
 }
@@ -62,6 +85,7 @@ extension TokenSequence: RandomAccessCollection {
         switch self {
         case .u16(let ids): return ids.count
         case .u32(let ids): return ids.count
+        case .mapped(let tokens): return tokens.count
         }
     }
 
@@ -70,6 +94,9 @@ extension TokenSequence: RandomAccessCollection {
         switch self {
         case .u16(let ids): return Int32(ids[position])
         case .u32(let ids): return Int32(bitPattern: ids[position])
+        case .mapped(let tokens):
+            precondition(position >= 0 && position < tokens.count, "index out of range")
+            return tokens[position]
         }
     }
 }

@@ -58,7 +58,8 @@ public final class Trainer {
             totalSteps: Self.plannedSteps(options, stepsPerEpoch: streams.stepsPerEpoch))
         let state = TrainingState(
             step: 0, cursor: .init(), rng: RandomGenerator(seed: options.seed ^ 0xD809_0D7E),
-            learningRate: plan, bestValidationLoss: nil, elapsedSeconds: 0, options: options, corpus: data.fingerprint)
+            learningRate: plan, bestValidationLoss: nil, elapsedSeconds: 0, options: options, corpus: data.fingerprint,
+            validationSample: options.validationSymbols)
         try self.init(data: data, streams: streams, model: model, optimizer: AdamOptimizer(layout: model.parameters.layout),
                       state: state, carried: RecurrentState(layers: config.layers, batch: options.batch, hidden: config.hiddenSize),
                       average: options.averageDecay.map { WeightAverage(decay: $0, startingAt: model.parameters) })
@@ -150,6 +151,19 @@ public final class Trainer {
         try evaluator.meanLoss(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads)
     }
 
+    /// A validation pass of ``evaluatedModel`` over the run's sample of the validation split
+    /// (``TrainingState/validationSample``; the whole split while none is chosen), or nil without
+    /// a validation split.
+    public func validate() throws -> ValidationScore? {
+        try evaluator.score(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads,
+                            sampleSymbols: state.validationSample)
+    }
+
+    /// Fixes the predictions each validation pass scores, for the rest of the run (see ``validate()``).
+    public func setValidationSample(_ predictions: Int) {
+        state.validationSample = max(1, predictions)
+    }
+
     /// Records a validation loss; returns true if it is the best so far.
     public func recordValidation(_ loss: Double) -> Bool {
         guard loss < (state.bestValidationLoss ?? .infinity) else { return false }
@@ -162,7 +176,7 @@ public final class Trainer {
 
     /// On resume: takes this session's budget, cadence and thread count from `options` (the model,
     /// batch shape and optimizer settings stay as saved) and re-spans a cosine schedule over a new
-    /// --steps or --epochs total.
+    /// --steps or --epochs total. A --val-symbols given now replaces the run's validation sample.
     public func updateSessionOptions(from options: TrainingOptions) {
         state.options.epochs = options.epochs
         state.options.maxSteps = options.maxSteps
@@ -170,6 +184,10 @@ public final class Trainer {
         state.options.evalEvery = options.evalEvery
         state.options.saveEvery = options.saveEvery
         state.options.threads = options.threads
+        if let symbols = options.validationSymbols {
+            state.options.validationSymbols = symbols
+            state.validationSample = symbols
+        }
         if let total = Self.plannedSteps(state.options, stepsPerEpoch: streams.stepsPerEpoch) {
             state.learningRate.totalSteps = total
         }

@@ -28,6 +28,9 @@ extension TokenSequence {
         switch self {
         case .u16(let ids): .u16(Array(ids[range]))
         case .u32(let ids): .u32(Array(ids[range]))
+        // A view: the slice shares the mapping, nothing is copied.
+        case .mapped(let tokens): .mapped(MappedTokens(mapping: tokens.mapping, offset: tokens.offset + range.lowerBound,
+                                                       count: range.count))
         }
     }
 }

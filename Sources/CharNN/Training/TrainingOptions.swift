@@ -45,6 +45,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     // Validation and saving.
     /// Fraction of the corpus, taken from its end, held out for validation, in [0, 0.5]; 0 for no validation.
     public var validationFraction = 0.1
+    /// Validation symbols each pass scores, a deterministic sample spread over the validation split
+    /// (`--val-symbols`); nil sizes the sample so a pass costs about a tenth of the budget
+    /// (the run's first session chooses it; see the README's Training section). A value at least the split's size scores all of it.
+    public var validationSymbols: Int?
     /// Steps between validation passes; nil chooses ``automaticEvalEvery(validationSymbols:)``.
     public var evalEvery: Int?
     /// Steps between writes of `latest.safetensors` (a run also saves when it stops).
@@ -89,6 +93,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try positive(batch, "batch")
         try positive(sequenceLength, "sequenceLength")
         if let evalEvery { try positive(evalEvery, "evalEvery") }
+        if let validationSymbols { try positive(validationSymbols, "validationSymbols") }
         try positive(saveEvery, "saveEvery")
         guard (1...256).contains(threads) else { throw .invalidOption(field: "threads", problem: "must be between 1 and 256, got \(threads)") }
         if let epochs {
@@ -125,7 +130,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 extension TrainingOptions {
     private enum CodingKeys: String, CodingKey {
         case layers, hiddenSize, embeddingSize, dropout, batch, sequenceLength, learningRate, schedule, warmupSteps, clip,
-             averageDecay, epochs, maxSteps, timeBudgetSeconds, validationFraction, evalEvery, saveEvery, seed, threads
+             averageDecay, epochs, maxSteps, timeBudgetSeconds, validationFraction, validationSymbols, evalEvery, saveEvery,
+             seed, threads
         /// The sequence length's name before 0.2.0.
         case steps
     }
@@ -151,6 +157,7 @@ extension TrainingOptions {
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         timeBudgetSeconds = try c.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds)
         validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        validationSymbols = try c.decodeIfPresent(Int.self, forKey: .validationSymbols)
         evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
         saveEvery = try c.decode(Int.self, forKey: .saveEvery)
         seed = try c.decode(UInt64.self, forKey: .seed)
@@ -171,6 +178,7 @@ extension TrainingOptions {
         try c.encodeIfPresent(maxSteps, forKey: .maxSteps)
         try c.encodeIfPresent(timeBudgetSeconds, forKey: .timeBudgetSeconds)
         try c.encode(validationFraction, forKey: .validationFraction)
+        try c.encodeIfPresent(validationSymbols, forKey: .validationSymbols)
         try c.encodeIfPresent(evalEvery, forKey: .evalEvery)
         try c.encode(saveEvery, forKey: .saveEvery)
         try c.encode(seed, forKey: .seed)

@@ -12,6 +12,9 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var learningRate: LearningRatePlan
     /// The lowest validation loss seen, in nats per symbol.
     public var bestValidationLoss: Double?
+    /// Predictions each validation pass scores, fixed for the whole run once chosen (so every
+    /// pass scores the same sample and losses compare); nil until the first session chooses it.
+    public var validationSample: Int?
     /// Wall-clock seconds spent training across all sessions of this run.
     public var elapsedSeconds: Double
     /// The options the run was started with.
@@ -21,7 +24,9 @@ public struct TrainingState: Codable, Sendable, Equatable {
 
     /// A state from its parts; a fresh run starts at step 0 with a default cursor.
     public init(step: Int, cursor: BatchStreams.Cursor, rng: RandomGenerator, learningRate: LearningRatePlan,
-                bestValidationLoss: Double?, elapsedSeconds: Double, options: TrainingOptions, corpus: CorpusFingerprint) {
+                bestValidationLoss: Double?, elapsedSeconds: Double, options: TrainingOptions, corpus: CorpusFingerprint,
+                validationSample: Int? = nil) {
+        self.validationSample = validationSample
         self.step = step
         self.cursor = cursor
         self.rng = rng
@@ -50,6 +55,17 @@ public struct CorpusFingerprint: Codable, Sendable, Equatable {
         switch tokens {
         case .u16(let ids): ids.withUnsafeBytes { crc.update($0) }
         case .u32(let ids): ids.withUnsafeBytes { crc.update($0) }
+        case .mapped(let tokens) where tokens.width == 1:
+            // As the same ids held as UInt16 would give, so a prepared corpus and its text agree.
+            var block = [UInt16](repeating: 0, count: 1 << 16)
+            var start = 0
+            while start < tokens.count {
+                let n = min(block.count, tokens.count - start)
+                for k in 0..<n { block[k] = UInt16(tokens[start + k]) }
+                block.withUnsafeBytes { crc.update(UnsafeRawBufferPointer(rebasing: $0[..<(2 * n)])) }
+                start += n
+            }
+        case .mapped(let tokens): crc.update(tokens.bytes)
         }
         tokenChecksum = crc.value
     }
