@@ -24,7 +24,7 @@ public enum CorpusPreparation {
     public struct Report: Sendable {
         /// The corpus as written.
         public var info: PreparedCorpusInfo
-        /// Input bytes read (each file once per pass is not counted twice).
+        /// Bytes of input, each file counted once (both passes read it).
         public var inputBytes: Int
         /// Wall-clock seconds for the whole preparation.
         public var seconds: Double
