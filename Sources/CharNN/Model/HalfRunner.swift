@@ -20,10 +20,17 @@ func runHalves<Half>(_ halves: [Half], threads: Int,
         results.withUnsafeMutableBufferPointer { buffer in
             let out = buffer
             let shared = HalfTask { n in out[n] = Result { () throws(ModelError) -> Double in try body(halves[n]) } }
-            if threads >= 2 && halves.count == 2 {
+            if halves.count == 2 {
+                // One OpenBLAS thread either way: its sums depend on its thread count, and the two
+                // halves must give the same bits whether they run at once or one after the other,
+                // whatever count the process (or a concurrent caller) left set.
                 let blasThreads = OpenBLASRuntime.threads
                 OpenBLASRuntime.setThreads(1)
-                DispatchQueue.concurrentPerform(iterations: 2) { shared.run($0) }
+                if threads >= 2 {
+                    DispatchQueue.concurrentPerform(iterations: 2) { shared.run($0) }
+                } else {
+                    for n in halves.indices { shared.run(n) }
+                }
                 OpenBLASRuntime.setThreads(blasThreads)
             } else {
                 for n in halves.indices { shared.run(n) }
