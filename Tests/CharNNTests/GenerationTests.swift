@@ -1,4 +1,4 @@
-@testable import CharNN
+@_spi(Internals) @testable import CharNN
 import Foundation
 import Testing
 
