@@ -39,8 +39,7 @@ public struct ModelCard: Sendable, Encodable, Equatable {
     public init(model: LanguageModel, info: CheckpointInfo? = nil) {
         let config = model.model.config
         checkpoint = info?.path
-        // charnn's models are LSTMs; a config that names its cell replaces this.
-        cell = "lstm"
+        cell = config.cell.rawValue
         layers = config.layers
         hiddenSize = config.hiddenSize
         embeddingSize = config.embeddingSize

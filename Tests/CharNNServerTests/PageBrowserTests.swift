@@ -35,7 +35,7 @@ struct PageBrowserTests {
             let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000)
             // Stop cancelled the generation on the server as well.
-            #expect(await eventually(within: 2) { model.activeGenerations == 0 })
+            #expect(await eventually(within: 10) { model.activeGenerations == 0 })
             #expect(log.all.contains { $0.hasPrefix("GET / 200") } && log.all.contains { $0.hasPrefix("POST /v1/generate 200") }, "\(log.all)")
         }
     }
