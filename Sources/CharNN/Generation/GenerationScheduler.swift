@@ -120,6 +120,9 @@ final class GenerationScheduler: @unchecked Sendable {
             condition.lock()
             while joining.isEmpty && running.isEmpty && leaving.isEmpty && !stopped { condition.wait() }
             let arriving = joining, departing = leaving, drain = draining, stop = stopped
+            // They count as running from here: until the next publish, enqueue would otherwise see
+            // them in neither list and admit more generations than the batch has rows.
+            runningCount += arriving.count
             joining.removeAll()
             leaving.removeAll()
             condition.unlock()
