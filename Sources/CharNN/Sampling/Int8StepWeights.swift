@@ -39,6 +39,8 @@ final class Int8StepWeights {
     /// 4 and zero past its length (the kernel reads whole groups of four).
     private let quantized: UnsafeMutablePointer<Int8>
     private let slot: Int
+    /// The two operands of a layer's product, kept here so a step allocates nothing.
+    private let operands: UnsafeMutablePointer<ck_i8_operand>
 
     /// `fused[k]`: layer k's row-major [R, I + H] matrix (I = 0 for layer 0), unrounded, with its R
     /// and I; `headWeight`: [V, H]. Packing rounds each half-row as ``SamplingPrecision/applied(to:)``.
@@ -59,6 +61,7 @@ final class Int8StepWeights {
         slot = (widest + 3) / 4 * 4
         quantized = .allocate(capacity: 2 * slot)
         quantized.initialize(repeating: 0, count: 2 * slot)
+        operands = .allocate(capacity: 2)
     }
 
     deinit {
@@ -66,6 +69,7 @@ final class Int8StepWeights {
         for m in input { m?.free() }
         head.free()
         quantized.deallocate()
+        operands.deallocate()
     }
 
     /// gates[R] += [x | h] · fusedᵀ for one stream of layer `layer`; `fused` is that stream's
@@ -73,8 +77,9 @@ final class Int8StepWeights {
     func addGates(layer: Int, fused: UnsafePointer<Float>, into gates: UnsafeMutablePointer<Float>, threads: Int) {
         let hh = recurrent[layer]
         if let ih = input[layer] {
-            var operands = [operand(ih, fused, into: 0), operand(hh, fused + ih.k, into: 1)]
-            ck_packed_gemv_i8(&operands, 2, gates, gateRows[layer], Int32(threads))
+            operands[0] = operand(ih, fused, into: 0)
+            operands[1] = operand(hh, fused + ih.k, into: 1)
+            ck_packed_gemv_i8(operands, 2, gates, gateRows[layer], Int32(threads))
         } else {
             var only = operand(hh, fused, into: 0)
             ck_packed_gemv_i8(&only, 1, gates, gateRows[layer], Int32(threads))
