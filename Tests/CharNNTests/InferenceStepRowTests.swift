@@ -51,4 +51,30 @@ struct InferenceStepRowTests {
         // And the comparison sees a mix-up: row 1 is not the stream that left.
         #expect(gap(row(batch, 1), try twoSteps(states[1], 1, 8)) > 1e-3)
     }
+
+    @Test("at int8, one batched step gives every row the bits of its stream stepped alone", arguments: RecurrentCell.allCases)
+    func int8RowsMatchSingleStreams(cell: RecurrentCell) throws {
+        // H = 96 and V = 40: gates of 3 or 4 · 96 columns span several 32-column panels and a partial one.
+        let config = ModelConfig(vocabularySize: 40, embeddingSize: 6, hiddenSize: 96, layers: 2, cell: cell)
+        let model = try CharModel(config: config, seed: 9)
+        let streams = 5, V = config.vocabularySize
+        let states = try (0..<streams).map { n in
+            try Sampler.state(after: ArraySlice((0...n).map { Int32(($0 * 7 + n) % V) }), model: model)
+        }
+        let batch = try InferenceStep(model: model, streams: streams, precision: .int8)
+        for (n, state) in states.enumerated() { batch.load(state, intoStream: n) }
+        let tokens = (0..<streams).map { Int32(($0 * 11) % V) }
+        for _ in 0..<2 { tokens.withUnsafeBufferPointer { batch.step($0, rows: streams) } }
+        for n in 0..<streams {
+            let alone = try InferenceStep(model: model, streams: 1, precision: .int8)
+            alone.load(broadcasting: states[n])
+            for _ in 0..<2 { [tokens[n]].withUnsafeBufferPointer { alone.step($0) } }
+            let mine = Array(UnsafeBufferPointer(start: alone.logits, count: V))
+            let theirs = Array(UnsafeBufferPointer(start: batch.logits + n * V, count: V))
+            #expect(mine == theirs, "\(cell) row \(n): the batched int8 step differs from the stream's own")
+        }
+        // The rows are different streams: the comparison can tell them apart.
+        let first = Array(UnsafeBufferPointer(start: batch.logits, count: V))
+        #expect(first != Array(UnsafeBufferPointer(start: batch.logits + V, count: V)))
+    }
 }

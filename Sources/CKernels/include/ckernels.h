@@ -175,6 +175,11 @@ typedef struct {
 // int32 (k < 133,000); `threads` 1 or 2, as ck_packed_gemm (the second thread takes half the panels
 // of every operand). Every variant gives the same bits.
 void ck_packed_gemv_i8(const ck_i8_operand *operands, size_t count, float *y, size_t n, int threads);
+// The same for `rows` vectors at once: operands [rows][count], row r's own (its x and x_scale; B
+// and scales shared), its results at y + r · ldy. Each row's bits are those of its own
+// ck_packed_gemv_i8 call; the rows share each panel of B while it is in cache.
+void ck_packed_gemm_i8(const ck_i8_operand *operands, size_t count, size_t rows, float *y, size_t ldy, size_t n,
+                       int threads);
 // The kernel ck_packed_gemv_i8 runs on the calling thread: "avx512-vnni", "avx512", "avx-vnni",
 // "avx2" or "portable" (the variant in use, with VNNI where the CPU has it).
 const char *ck_i8_kernel_name(void);

@@ -1,5 +1,6 @@
 import CKernels
 import COpenBLAS
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -24,6 +25,27 @@ import COpenBLAS
     /// Sets OpenBLAS's thread count; it takes effect for the next call.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// Held by ``withThreads(_:_:)`` for the whole of its body.
+    private static let threadCountOwner = Mutex(())
+
+    /// Runs `body` with OpenBLAS at `count` threads, then restores the count it found, holding one
+    /// process-wide lock throughout.
+    ///
+    /// OpenBLAS's thread count is one setting for the whole process, and its sums depend on it. Two
+    /// callers that each set it and then multiply (the training halves, which need 1, and a sampler
+    /// stepping on another thread at 2) otherwise change each other's bits between the set and the
+    /// product: a training run then differed from an identical one when a sampler ran beside it. Under
+    /// this lock the second caller waits for the first's products to end. `body` must not call this
+    /// again, on its own thread or on one it waits for: the lock is not recursive.
+    package static func withThreads(_ count: Int, _ body: () -> Void) {
+        threadCountOwner.withLock { _ in
+            let previous = threads
+            if previous != max(1, count) { setThreads(count) }
+            body()
+            if threads != previous { setThreads(previous) }
+        }
     }
 
     /// The core type that suits this CPU when OpenBLAS picked a generic one, or nil.

@@ -24,14 +24,14 @@ func runHalves<Half>(_ halves: [Half], threads: Int,
                 // One OpenBLAS thread either way: its sums depend on its thread count, and the two
                 // halves must give the same bits whether they run at once or one after the other,
                 // whatever count the process (or a concurrent caller) left set.
-                let blasThreads = OpenBLASRuntime.threads
-                OpenBLASRuntime.setThreads(1)
-                if threads >= 2 {
-                    DispatchQueue.concurrentPerform(iterations: 2) { shared.run($0) }
-                } else {
-                    for n in halves.indices { shared.run(n) }
+                // The lock withThreads holds keeps a concurrent caller from changing it meanwhile.
+                OpenBLASRuntime.withThreads(1) {
+                    if threads >= 2 {
+                        DispatchQueue.concurrentPerform(iterations: 2) { shared.run($0) }
+                    } else {
+                        for n in halves.indices { shared.run(n) }
+                    }
                 }
-                OpenBLASRuntime.setThreads(blasThreads)
             } else {
                 for n in halves.indices { shared.run(n) }
             }

@@ -157,7 +157,7 @@ import CKernels
         if useInt8 {
             int8Weights = original.parameters.values.withUnsafeBufferPointer { v in
                 Int8StepWeights(fused: int8Layers, hidden: H, headWeight: v.baseAddress! + layout.headWeight.offset,
-                                vocabulary: V)
+                                vocabulary: V, streams: streams)
             }
             for layer in int8Layers { layer.matrix.deallocate() }
         } else {
@@ -295,8 +295,12 @@ import CKernels
     /// costs what its live streams need, not what the batch could hold.
     public func step(_ tokens: UnsafeBufferPointer<Int32>, rows: Int) {
         precondition(tokens.count == rows && rows >= 1 && rows <= streams)
-        // OpenBLAS's thread count is process-wide; the GEMV/GEMM paths below follow ``threads``.
-        if OpenBLASRuntime.threads != threads { OpenBLASRuntime.setThreads(threads) }
+        // OpenBLAS's thread count is process-wide; the GEMV/GEMM paths follow ``threads``, under the
+        // lock that keeps a concurrent training pass (or another sampler) from changing it meanwhile.
+        OpenBLASRuntime.withThreads(threads) { stepHoldingThreadCount(tokens, rows: rows) }
+    }
+
+    private func stepHoldingThreadCount(_ tokens: UnsafeBufferPointer<Int32>, rows: Int) {
         let N = rows, H = config.hiddenSize, V = config.vocabularySize, GW = InferenceCellLayout.gateWidth(config)
         let gru = config.cell == .gru
         for k in 0..<config.layers {
@@ -317,8 +321,9 @@ import CKernels
                 }
             }
             if let int8Weights {
-                // Each stream's vectors have their own scale, so the streams multiply one by one.
-                for n in 0..<N { int8Weights.addGates(layer: k, fused: x + n * W, into: gates + n * R, threads: threads) }
+                // Each stream's vectors have their own scale; one call takes every stream, and they share
+                // each panel of weights while it is in L1 (int8_gemv.c).
+                int8Weights.addGates(layer: k, fused: x, fusedStride: W, rows: N, into: gates, threads: threads)
             } else if !halfWeights.isEmpty {
                 ck_packed_gemv_bf16(x, W, halfWeights[k], gates, R, Int32(threads))
             } else if usePanels {
@@ -347,7 +352,7 @@ import CKernels
         }
         for n in 0..<N { (logits + n * V).update(from: headBias, count: V) }
         if let int8Weights {
-            for n in 0..<N { int8Weights.addLogits(hidden: hidden + n * H, into: logits + n * V, vocabulary: V, threads: threads) }
+            int8Weights.addLogits(hidden: hidden, rows: N, into: logits, vocabulary: V, threads: threads)
         } else if !halfWeights.isEmpty {
             ck_packed_gemv_bf16(hidden, H, halfWeights[config.layers], logits, V, Int32(threads))
         } else if let panelHead {

@@ -8,7 +8,8 @@ import CKernels
 ///
 /// The input and hidden halves of a fused row keep scales of their own, as the rows of W_ih and
 /// W_hh do in ``SamplingPrecision/applied(to:)`` (a fused row would take the larger row's), so one
-/// layer's gates are two operands of one ``ck_packed_gemv_i8`` call.
+/// layer's gates are two operands per stream of one ``ck_packed_gemm_i8`` call, which takes every
+/// stream of the step at once.
 final class Int8StepWeights {
     /// One packed matrix B = Wᵀ [k, n] with its n scales (padded to the panel width).
     private struct Matrix {
@@ -35,17 +36,19 @@ final class Int8StepWeights {
     private let input: [Matrix?]     // per layer, the input half (W_ih's rows; nil for layer 0)
     private let gateRows: [Int]      // per layer, the fused matrix's rows
     private let head: Matrix
-    /// The two vectors of one product, rounded: each at most max(H, I) bytes padded to a multiple of
-    /// 4 and zero past its length (the kernel reads whole groups of four).
+    /// The two vectors per stream of one product, rounded: each at most max(H, I) bytes padded to a
+    /// multiple of 4 and zero past its length (the kernel reads whole groups of four).
     private let quantized: UnsafeMutablePointer<Int8>
     private let slot: Int
-    /// The two operands of a layer's product, kept here so a step allocates nothing.
+    private let streams: Int
+    /// The two operands per stream of a layer's product, kept here so a step allocates nothing.
     private let operands: UnsafeMutablePointer<ck_i8_operand>
 
     /// `fused[k]`: layer k's row-major [R, I + H] matrix (I = 0 for layer 0), unrounded, with its R
-    /// and I; `headWeight`: [V, H]. Packing rounds each half-row as ``SamplingPrecision/applied(to:)``.
+    /// and I; `headWeight`: [V, H]; `streams`: the most rows a product takes. Packing rounds each
+    /// half-row as ``SamplingPrecision/applied(to:)``.
     init(fused: [(matrix: UnsafePointer<Float>, rows: Int, inputWidth: Int)], hidden H: Int,
-         headWeight: UnsafePointer<Float>, vocabulary V: Int) {
+         headWeight: UnsafePointer<Float>, vocabulary V: Int, streams: Int) {
         var recurrent: [Matrix] = [], input: [Matrix?] = []
         var widest = H
         for layer in fused {
@@ -59,9 +62,10 @@ final class Int8StepWeights {
         gateRows = fused.map(\.rows)
         head = Matrix(headWeight, rows: V, columns: H, rowStride: H)
         slot = (widest + 3) / 4 * 4
-        quantized = .allocate(capacity: 2 * slot)
-        quantized.initialize(repeating: 0, count: 2 * slot)
-        operands = .allocate(capacity: 2)
+        self.streams = max(1, streams)
+        quantized = .allocate(capacity: 2 * slot * self.streams)
+        quantized.initialize(repeating: 0, count: 2 * slot * self.streams)
+        operands = .allocate(capacity: 2 * self.streams)
     }
 
     deinit {
@@ -72,24 +76,32 @@ final class Int8StepWeights {
         operands.deallocate()
     }
 
-    /// gates[R] += [x | h] · fusedᵀ for one stream of layer `layer`; `fused` is that stream's
-    /// [x | h] row (layer 0: h alone).
-    func addGates(layer: Int, fused: UnsafePointer<Float>, into gates: UnsafeMutablePointer<Float>, threads: Int) {
+    /// gates[n, R] += [x | h]_n · fusedᵀ for the first `rows` streams of layer `layer`: stream n's
+    /// [x | h] row (layer 0: h alone) at `fused` + n · `fusedStride`, its gates at `gates` + n · R.
+    //  fused: [rows, fusedStride], gates: [rows, R]
+    func addGates(layer: Int, fused: UnsafePointer<Float>, fusedStride: Int, rows: Int,
+                  into gates: UnsafeMutablePointer<Float>, threads: Int) {
+        precondition(rows >= 1 && rows <= streams)
         let hh = recurrent[layer]
         if let ih = input[layer] {
-            operands[0] = operand(ih, fused, into: 0)
-            operands[1] = operand(hh, fused + ih.k, into: 1)
-            ck_packed_gemv_i8(operands, 2, gates, gateRows[layer], Int32(threads))
+            for n in 0..<rows {
+                let row = fused + n * fusedStride
+                operands[2 * n] = operand(ih, row, into: 2 * n)
+                operands[2 * n + 1] = operand(hh, row + ih.k, into: 2 * n + 1)
+            }
+            ck_packed_gemm_i8(operands, 2, rows, gates, gateRows[layer], gateRows[layer], Int32(threads))
         } else {
-            var only = operand(hh, fused, into: 0)
-            ck_packed_gemv_i8(&only, 1, gates, gateRows[layer], Int32(threads))
+            for n in 0..<rows { operands[n] = operand(hh, fused + n * fusedStride, into: n) }
+            ck_packed_gemm_i8(operands, 1, rows, gates, gateRows[layer], gateRows[layer], Int32(threads))
         }
     }
 
-    /// logits[V] += h · W_headᵀ for one stream.
-    func addLogits(hidden: UnsafePointer<Float>, into logits: UnsafeMutablePointer<Float>, vocabulary V: Int, threads: Int) {
-        var only = operand(head, hidden, into: 0)
-        ck_packed_gemv_i8(&only, 1, logits, V, Int32(threads))
+    /// logits[n, V] += h_n · W_headᵀ for the first `rows` streams.   hidden: [rows, H], logits: [rows, V]
+    func addLogits(hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>, vocabulary V: Int,
+                   threads: Int) {
+        precondition(rows >= 1 && rows <= streams)
+        for n in 0..<rows { operands[n] = operand(head, hidden + n * head.k, into: n) }
+        ck_packed_gemm_i8(operands, 1, rows, logits, V, V, Int32(threads))
     }
 
     /// x rounded into quantized slot `index`, as the operand that multiplies `matrix`.
