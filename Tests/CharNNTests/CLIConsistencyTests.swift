@@ -96,16 +96,24 @@ struct CLIConsistencyTests {
         #expect(trained.stderr.contains("Done (reached the step budget)"), "progress belongs on stderr with --json")
         let sample = try #require(try JSONSerialization.jsonObject(with: Data(results[5].2!.stdout.utf8)) as? [String: Any])
         #expect((sample["samples"] as? [String])?.count == 2 && sample["top_k"] as? Int == 3 && sample["seed"] is Int)
-        // bench always prints JSON: one line for training, one per sampling precision.
+        // bench always prints JSON: one line for training, one per sampling precision, and with
+        // --step-streams one per stream count and precision for the batched step.
         let bench = try CharNNBinary.run(["bench", corpus, "--layers", "1", "--hidden", "8", "--embedding", "4", "--batch", "2",
-                                          "--seq", "4", "--iters", "1", "--warmup", "0", "--sample-symbols", "10", "--threads", "1"])
+                                          "--seq", "4", "--iters", "1", "--warmup", "0", "--sample-symbols", "10", "--threads", "1",
+                                          "--step-streams", "1,3"])
         #expect(bench.status == 0, "\(bench.stderr)")
         let benchLines = bench.stdout.split(separator: "\n")
-        #expect(benchLines.count >= 2, "\(bench.stdout)")
+        var phases: [String] = []
         for line in benchLines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "bench: \(line)")
             #expect(Self.nonSnakeKeys(object).isEmpty && object["chars_per_s"] is Double && object["phase"] is String, "bench: \(line)")
+            let phase = object["phase"] as? String ?? "?"
+            phases.append("\(phase)@\(object["batch"] as? Int ?? -1)")
         }
+        #expect(phases == ["train@2", "sample@1", "sample_bf16@1", "sample_int8@1", "step@1", "step_bf16@1", "step_int8@1",
+                           "step@3", "step_bf16@3", "step_int8@3"], "\(bench.stdout)")
+        let badStreams = try CharNNBinary.run(["bench", corpus, "--step-streams", "1,,8"])
+        #expect(badStreams.status != 0 && badStreams.stderr.contains("--step-streams") && badStreams.stdout.isEmpty, "\(badStreams.stderr)")
     }
 
     /// The damaged checkpoints of CheckpointCLIRobustnessTests, a missing one, and a directory,

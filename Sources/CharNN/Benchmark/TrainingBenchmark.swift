@@ -18,6 +18,10 @@ import Foundation
     public var warmupIterations: Int
     public var iterations: Int
     public var sampleSymbols: Int
+    /// Stream counts at which to time continuous batching's step as well (``GenerationScheduler``:
+    /// N generations advanced one symbol each, the step alone, without picking symbols): phases
+    /// `step`, `step_bf16` and `step_int8`, one per count, in symbols/s over all N streams.
+    public var stepStreams: [Int] = []
 
     public init(layers: Int, hidden: Int, embedding: Int, batch: Int, steps: Int, threads: Int,
                 warmupIterations: Int, iterations: Int, sampleSymbols: Int) {
@@ -118,13 +122,44 @@ import Foundation
                                   seconds: sampleSeconds, chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops,
                                   vocab: V, loss: nil))
         }
+        for streams in stepStreams {
+            for precision in SamplingPrecision.allCases {
+                results.append(try timeBatchedStep(model, streams: streams, precision: precision, flops: sampleFlops))
+            }
+        }
         return results
     }
 
+    /// `streams` streams stepped together as the scheduler steps them (its thread choice, at most
+    /// ``threads``), each fed a fixed symbol; enough steps for about ``sampleSymbols`` symbols.
+    private func timeBatchedStep(_ model: CharModel, streams: Int, precision: SamplingPrecision,
+                                 flops: Double) throws -> Result {
+        let V = model.config.vocabularySize
+        let step = try InferenceStep(model: model, streams: streams, precision: precision)
+        step.threads = min(threads, InferenceStep.recommendedThreads(for: model.config, precision: precision, streams: streams))
+        let tokens = (0..<streams).map { Int32($0 % V) }
+        let count = max(20, sampleSymbols / streams)
+        let clock = ContinuousClock()
+        let seconds = tokens.withUnsafeBufferPointer { t in
+            for _ in 0..<10 { step.step(t) }
+            let start = clock.now
+            for _ in 0..<count { step.step(t) }
+            return (clock.now - start).seconds
+        }
+        let phase = switch precision {
+        case .float32: "step"
+        case .bfloat16: "step_bf16"
+        case .int8: "step_int8"
+        }
+        return result(phase, iterations: count, seconds: seconds, chars: Double(count * streams) / seconds, flops: flops,
+                      vocab: V, loss: nil, batch: streams, threads: step.threads)
+    }
+
     private func result(_ phase: String, iterations: Int, seconds: Double, chars: Double, flops: Double, vocab: Int,
-                        loss: Double?) -> Result {
-        Result(phase: phase, cell: cell.rawValue, layers: layers, hidden: hidden, embedding: embedding, batch: phase.hasPrefix("sample") ? 1 : batch,
-               seq: steps, vocab: vocab, threads: OpenBLASRuntime.threads, iterations: iterations, seconds: seconds,
+                        loss: Double?, batch: Int? = nil, threads: Int? = nil) -> Result {
+        Result(phase: phase, cell: cell.rawValue, layers: layers, hidden: hidden, embedding: embedding,
+               batch: batch ?? (phase.hasPrefix("sample") ? 1 : self.batch),
+               seq: steps, vocab: vocab, threads: threads ?? OpenBLASRuntime.threads, iterations: iterations, seconds: seconds,
                charsPerSecond: chars, gflopsPerSecond: chars * flops / 1e9, peakRSSMiB: Self.peakRSSMiB, loss: loss,
                openblasCore: OpenBLASRuntime.coreName, kernels: Activations.variant)
     }
