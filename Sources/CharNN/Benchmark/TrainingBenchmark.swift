@@ -113,12 +113,7 @@ import Foundation
             let sampleStart = clock.now
             sampler.generate(length: sampleSymbols) { _, _ in }
             let sampleSeconds = (clock.now - sampleStart).seconds
-            let phase = switch precision {
-            case .float32: "sample"
-            case .bfloat16: "sample_bf16"
-            case .int8: "sample_int8"
-            }
-            results.append(result(phase, iterations: sampleSymbols,
+            results.append(result(Self.phase("sample", precision), iterations: sampleSymbols,
                                   seconds: sampleSeconds, chars: Double(sampleSymbols) / sampleSeconds, flops: sampleFlops,
                                   vocab: V, loss: nil))
         }
@@ -146,13 +141,17 @@ import Foundation
             for _ in 0..<count { step.step(t) }
             return (clock.now - start).seconds
         }
-        let phase = switch precision {
-        case .float32: "step"
-        case .bfloat16: "step_bf16"
-        case .int8: "step_int8"
-        }
-        return result(phase, iterations: count, seconds: seconds, chars: Double(count * streams) / seconds, flops: flops,
+        return result(Self.phase("step", precision), iterations: count, seconds: seconds, chars: Double(count * streams) / seconds, flops: flops,
                       vocab: V, loss: nil, batch: streams, threads: step.threads)
+    }
+
+    /// A phase's name in a number format: `base` for float32, else `base_bf16` or `base_int8`.
+    private static func phase(_ base: String, _ precision: SamplingPrecision) -> String {
+        switch precision {
+        case .float32: base
+        case .bfloat16: base + "_bf16"
+        case .int8: base + "_int8"
+        }
     }
 
     private func result(_ phase: String, iterations: Int, seconds: Double, chars: Double, flops: Double, vocab: Int,

@@ -82,18 +82,15 @@ final class Int8StepWeights {
     func addGates(layer: Int, fused: UnsafePointer<Float>, fusedStride: Int, rows: Int,
                   into gates: UnsafeMutablePointer<Float>, threads: Int) {
         precondition(rows >= 1 && rows <= streams)
-        let hh = recurrent[layer]
-        if let ih = input[layer] {
-            for n in 0..<rows {
-                let row = fused + n * fusedStride
-                operands[2 * n] = operand(ih, row, into: 2 * n)
-                operands[2 * n + 1] = operand(hh, row + ih.k, into: 2 * n + 1)
-            }
-            ck_packed_gemm_i8(operands, 2, rows, gates, gateRows[layer], gateRows[layer], Int32(threads))
-        } else {
-            for n in 0..<rows { operands[n] = operand(hh, fused + n * fusedStride, into: n) }
-            ck_packed_gemm_i8(operands, 1, rows, gates, gateRows[layer], gateRows[layer], Int32(threads))
+        // Per stream, the input half's operand (layers past 0) and then the hidden half's; no
+        // array is built here, as this runs for every layer of every step.
+        let ih = input[layer], count = ih == nil ? 1 : 2
+        for n in 0..<rows {
+            let row = fused + n * fusedStride, last = n * count + count - 1
+            if let ih { operands[n * count] = operand(ih, row, into: n * count) }
+            operands[last] = operand(recurrent[layer], row + (ih?.k ?? 0), into: last)
         }
+        ck_packed_gemm_i8(operands, count, rows, gates, gateRows[layer], gateRows[layer], Int32(threads))
     }
 
     /// logits[n, V] += h_n · W_headᵀ for the first `rows` streams.   hidden: [rows, H], logits: [rows, V]
