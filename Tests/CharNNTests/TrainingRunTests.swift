@@ -89,29 +89,6 @@ struct TrainingRunTests {
         #expect(a != (try Checkpoint.load(from: dir + "/c/latest.safetensors").model))
     }
 
-    @Test("two threads train exactly the same model as one")
-    func threadsAgree() throws {
-        let corpus = try Tokenizer.build(text: String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40))
-        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "t")
-        var options = tinyTrainingOptions(steps: 3)
-        options.hiddenSize = 256
-        options.batch = 16          // two halves of 8 streams, one per thread when there are two
-        var models: [CharModel] = []
-        for threads in [1, 2] {
-            options.threads = threads
-            OpenBLASRuntime.setThreads(threads)
-            let trainer = try Trainer(data: data, options: options)
-            try trainer.train(steps: 3)
-            models.append(trainer.model)
-        }
-        // The batch is split into the same two halves whatever the thread count (SplitBatchPass),
-        // so the runs agree to the bit.
-        // A Bool, not the models: a failed == on them prints 800k parameters (21 MB) twice.
-        let differing = zip(models[0].parameters.values, models[1].parameters.values).filter { $0.bitPattern != $1.bitPattern }.count
-        #expect(models[0].config == models[1].config)
-        #expect(differing == 0, "\(differing) of \(models[0].parameters.values.count) parameters differ between 1 and 2 threads")
-    }
-
     @Test("training lowers the validation loss and writes every file")
     func learns() throws {
         let dir = try temporaryDirectory("learn")
@@ -177,5 +154,34 @@ struct TrainingRunTests {
         }
         #expect(broken.state == poisoned.training && broken.carried == poisoned.carriedState)
         #expect(before.training?.step == 1)
+    }
+}
+
+/// Whether one and two threads train the same bits depends on OpenBLAS's thread count, one setting for
+/// the whole process that other tests' training runs set as they start. So this suite runs in the
+/// second, one-at-a-time pass of scripts/test, with nothing beside it.
+@Suite("Training: thread count and bits")
+struct TrainingThreadsTests {
+    @Test("two threads train exactly the same model as one")
+    func threadsAgree() throws {
+        let corpus = try Tokenizer.build(text: String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40))
+        let data = TrainingData(tokenizer: corpus.tokenizer, tokens: corpus.tokens, validationFraction: 0.1, fileName: "t")
+        var options = tinyTrainingOptions(steps: 3)
+        options.hiddenSize = 256
+        options.batch = 16          // two halves of 8 streams, one per thread when there are two
+        var models: [CharModel] = []
+        for threads in [1, 2] {
+            options.threads = threads
+            OpenBLASRuntime.setThreads(threads)
+            let trainer = try Trainer(data: data, options: options)
+            try trainer.train(steps: 3)
+            models.append(trainer.model)
+        }
+        // The batch is split into the same two halves whatever the thread count (SplitBatchPass),
+        // so the runs agree to the bit.
+        // A Bool, not the models: a failed == on them prints 800k parameters (21 MB) twice.
+        let differing = zip(models[0].parameters.values, models[1].parameters.values).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(models[0].config == models[1].config)
+        #expect(differing == 0, "\(differing) of \(models[0].parameters.values.count) parameters differ between 1 and 2 threads")
     }
 }
