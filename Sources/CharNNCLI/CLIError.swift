@@ -129,6 +129,9 @@ extension CLIError {
         case let error as SamplingError: self.init(error)
         case let error as PreparedCorpusError: self.init(error)
         case let error as ModelError: self.init(error.description, exitCode: Self.dataError)
+        case let error as DistributedError:
+            if case .tooManyRanks = error { self.init(error.description, exitCode: Self.usage) }
+            else { self.init(error.description, exitCode: Self.failure) }
         default: self.init(String(describing: error), exitCode: Self.failure)
         }
     }

@@ -155,17 +155,26 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
+        // Under mpirun -np N (N > 1) every rank runs this; rank 0 alone prints progress and writes.
+        let group = try DistributedTraining.joinGroup()
+        try DistributedTraining.reportingErrors(group) {
+            try train(group: group)
+        }
+        group.finish()
+    }
+
+    private func train(group: ProcessGroup) throws {
+        do {
             let directory = RunDirectory(path: out ?? RunDirectory.defaultPath(forCorpus: corpus))
             let run: TrainingRun
             if let initFrom {
                 let start = FineTuning(modelPath: initFrom, extendVocabulary: extendVocab, dropout: dropout)
                 run = try TrainingRun(corpusPath: corpus, fineTuning: start, options: try trainingOptions(), directory: directory,
-                                      mode: force ? .force : .fresh)
+                                      mode: force ? .force : .fresh, group: group)
             } else {
                 run = try TrainingRun(
                     corpusPath: corpus, textOptions: text.options, options: try trainingOptions(), directory: directory,
-                    mode: resume ? .resume : force ? .force : .fresh)
+                    mode: resume ? .resume : force ? .force : .fresh, group: group)
             }
             if !run.damagedLogLines.isEmpty {
                 printDiagnostic("\(run.directory.log): line(s) \(run.damagedLogLines.map(String.init).joined(separator: ", ")) could not be read; kept the other records and saved the original as \(run.directory.log).damaged", kind: "note")
@@ -180,6 +189,14 @@ struct TrainCommand: ParsableCommand {
             }
             var reporter = TrainingReporter(quiet: quiet, toStandardError: json)
             let summary = try run.run(events: { reporter.handle($0) }, shouldStop: { signals.received != 0 })
+            guard group.isRoot else {
+                if summary.reason == .interrupted {
+                    group.finish()
+                    throw ExitCode(signals.received == SIGTERM ? 143 : 130)
+                }
+                return
+            }
+            if group.size > 1 { reporter.note(DistributedTraining.summary(of: run.trainer)) }
             reporter.finish(summary)
             if summary.reason == .interrupted {
                 var command = "charnn train \(shellQuoted(corpus)) --resume"
@@ -188,7 +205,10 @@ struct TrainCommand: ParsableCommand {
                 reporter.note("Interrupted; saved \(directory.latest). Continue with: \(command)")
             }
             if json { try JSONOutput.print(TrainSummaryReport(summary, corpus: corpus)) }
-            if summary.reason == .interrupted { throw ExitCode(signals.received == SIGTERM ? 143 : 130) }
+            if summary.reason == .interrupted {
+                group.finish()
+                throw ExitCode(signals.received == SIGTERM ? 143 : 130)
+            }
         }
     }
 }

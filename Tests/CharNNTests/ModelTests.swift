@@ -95,7 +95,8 @@ struct ModelTests {
         var out = [Float](repeating: 0, count: n), mask = out
         var rng = RandomGenerator(seed: 11)
         x.withUnsafeBufferPointer { xs in
-            dropoutForward(out: &out, mask: &mask, x: xs.baseAddress!, count: n, probability: p, rng: &rng)
+            dropoutForward(out: &out, mask: &mask, x: xs.baseAddress!, rows: n / 100, width: 100, probability: p,
+                           generators: &rng, count: 1)
         }
         let dropped = mask.filter { $0 == 0 }.count
         #expect(abs(Double(dropped) / Double(n) - Double(p)) < 0.01, "dropped \(dropped) of \(n) at p = \(p)")

@@ -3,7 +3,9 @@
 
 extension Trainer {
     /// Continues the run saved in `checkpoint` on the same corpus.
-    public convenience init(data: TrainingData, resuming checkpoint: Checkpoint) throws {
+    /// Under data-parallel training every rank of `group` resumes from the same checkpoint, with
+    /// any number of ranks: the checkpoint holds every stream's state.
+    public convenience init(data: TrainingData, resuming checkpoint: Checkpoint, group: ProcessGroup = .single) throws {
         guard let saved = checkpoint.training, let optimizer = checkpoint.optimizer, let carried = checkpoint.carriedState else {
             throw TrainingError.incompatibleResume("the checkpoint holds weights only, without optimizer and training state")
         }
@@ -24,7 +26,7 @@ extension Trainer {
         }
         let streams = try BatchStreams(tokens: data.train, batch: saved.options.batch, steps: saved.options.sequenceLength)
         try self.init(data: data, streams: streams, model: model, optimizer: optimizer, state: saved, carried: carried,
-                      average: average)
+                      average: average, group: group)
     }
 
     /// Everything needed to continue this run exactly.

@@ -29,13 +29,13 @@ package final class Evaluator {
 
     /// Mean cross-entropy in nats per symbol over every prediction, or nil if there are none.
     /// Uses workspaces of its own, made on first use and kept.
-    package func meanLoss(of model: CharModel) throws(ModelError) -> Double? {
+    package func meanLoss(of model: CharModel) throws -> Double? {
         try meanLoss(of: model, halves: nil, threads: threads)
     }
 
     /// As ``meanLoss(of:)``, scoring the B segments in `halves` when given: workspaces of
     /// [⌈B/2⌉, T] and [⌊B/2⌋, T] (one of [1, T] when B = 1) for the model's config.
-    func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int) throws(ModelError) -> Double? {
+    func meanLoss(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int) throws -> Double? {
         try score(of: model, halves: lent, threads: threads, sampleSymbols: nil)?.meanLoss
     }
 
@@ -44,8 +44,13 @@ package final class Evaluator {
     /// whole pass would score, so the sample is spread evenly over the sequence and is the same
     /// at every pass. A sample as large as the sequence scores all of it, exactly as without one.
     /// Nil when there is nothing to predict.
+    ///
+    /// Data-parallel (`group` of several ranks), each rank scores the segments of its `share` of
+    /// the B streams in `lent` (its training halves), rank 0 the leftover too, and the sums meet
+    /// in one allreduce: every rank gets the same score, the one a single process computes but for
+    /// the order of the final additions.
     package func score(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int,
-               sampleSymbols: Int?) throws(ModelError) -> ValidationScore? {
+               sampleSymbols: Int?, share: Range<Int>? = nil, group: ProcessGroup = .single) throws -> ValidationScore? {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
@@ -59,11 +64,15 @@ package final class Evaluator {
         let starts = (0..<segments).map { $0 * segmentLength }
         var segmentSums = [Double](repeating: 0, count: segments)
         var total: Double
+        let share = segments == batch ? (share ?? 0..<segments) : 0..<segments
+        let distributed = group.size > 1 && share != 0..<segments
         if segments == batch {
             let workspaces: [ModelWorkspace]
             if let lent { workspaces = lent } else { workspaces = try halves(for: model.config) }
-            total = try scoreInHalves(model, starts: starts, length: length, halves: workspaces, threads: threads,
-                                      segmentSums: &segmentSums)
+            var shareSums = [Double](repeating: 0, count: share.count)
+            total = try scoreInHalves(model, starts: Array(starts[share]), length: length, halves: workspaces,
+                                      threads: threads, segmentSums: &shareSums)
+            segmentSums.replaceSubrange(share, with: shareSums)
         } else {
             total = try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
                 try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config), segmentSums: sums)
@@ -72,12 +81,18 @@ package final class Evaluator {
         var scored = segments * length
         // The remainder belongs to a whole pass only; a sample is the segments' beginnings.
         let leftover = length == segmentLength ? n - scored : 0
-        if leftover > 0 {
+        if leftover > 0 && (!distributed || group.isRoot) {
             var ignored = [0.0]
             total += try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
                 try score(model, starts: [scored], length: leftover, workspace: singleWorkspace(model.config), segmentSums: sums)
             }
-            scored += leftover
+        }
+        scored += leftover
+        if distributed {
+            var sums = segmentSums + [total]
+            try group.sum(&sums)
+            total = sums.removeLast()
+            segmentSums = sums
         }
         return ValidationScore(meanLoss: total / Double(scored),
                                standardError: Self.standardError(segmentSums: segmentSums, length: length),

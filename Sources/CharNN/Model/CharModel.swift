@@ -37,7 +37,7 @@ public struct CharModel: Sendable, Equatable {
     public func forward(
         tokens: [Int32], targets: [Int32]? = nil, state: inout RecurrentState, workspace: ModelWorkspace
     ) throws(ModelError) -> Double? {
-        try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: nil)
+        try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: nil, generators: 0)
     }
 
     /// As ``forward(tokens:targets:state:workspace:)`` but in training mode: dropout masks are
@@ -47,13 +47,29 @@ public struct CharModel: Sendable, Equatable {
         rng: inout RandomGenerator
     ) throws(ModelError) -> Double {
         try withUnsafeMutablePointer(to: &rng) { (pointer) throws(ModelError) -> Double in
-            try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: pointer)!
+            try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: pointer, generators: 1)!
+        }
+    }
+
+    /// As ``forwardTraining(tokens:targets:state:workspace:rng:)`` with one generator per stream:
+    /// stream b's dropout masks come from `streamGenerators[b]` alone, so they do not depend on
+    /// which other streams share its batch (a split batch, or another rank's share of it).
+    func forwardTraining(
+        tokens: [Int32], targets: [Int32], state: inout RecurrentState, workspace: ModelWorkspace,
+        streamGenerators: inout [RandomGenerator]
+    ) throws(ModelError) -> Double {
+        guard streamGenerators.count == workspace.batch else {
+            throw .shapeMismatch("expected \(workspace.batch) stream generators, got \(streamGenerators.count)")
+        }
+        return try streamGenerators.withUnsafeMutableBufferPointer { (pointer) throws(ModelError) -> Double in
+            try run(tokens: tokens, targets: targets, state: &state, workspace: workspace, rng: pointer.baseAddress!,
+                    generators: pointer.count)!
         }
     }
 
     private func run(
         tokens: [Int32], targets: [Int32]?, state: inout RecurrentState, workspace ws: ModelWorkspace,
-        rng: UnsafeMutablePointer<RandomGenerator>?
+        rng: UnsafeMutablePointer<RandomGenerator>?, generators: Int
     ) throws(ModelError) -> Double? {
         let B = ws.batch, T = tokens.count / B, N = B * T
         let E = config.embeddingSize, H = config.hiddenSize, V = config.vocabularySize, cell = config.cell
@@ -109,8 +125,8 @@ public struct CharModel: Sendable, Equatable {
                                    probability: config.dropout, dropped: fixed)
                 } else if ws.lastForwardUsedDropout, let rng {
                     dropoutForward(
-                        out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
-                        probability: config.dropout, rng: &rng.pointee)
+                        out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, rows: N, width: H,
+                        probability: config.dropout, generators: rng, count: generators)
                 }
                 input = UnsafePointer(ws.layerOutput(k))
             }

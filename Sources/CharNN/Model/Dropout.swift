@@ -1,16 +1,21 @@
 // Inverted dropout between LSTM layers: kept units are scaled by 1/(1-p) during training, so
 // inference needs no rescaling and matches PyTorch's eval mode.
 
-/// mask[n] = 0 with probability p, else 1/(1-p); out = x * mask        x, mask, out: [N]
+/// mask = 0 with probability p, else 1/(1-p); out = x * mask      x, mask, out: [T·B, H]
+/// Row t·B + b draws from `generators[b]` when there are B of them (one per stream), else from
+/// `generators[0]`: with one generator the draws run in plain element order.
 func dropoutForward(
     out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
-    count: Int, probability p: Float, rng: inout RandomGenerator
+    rows: Int, width: Int, probability p: Float, generators: UnsafeMutablePointer<RandomGenerator>, count: Int
 ) {
     let keep = dropoutScale(p)
-    for n in 0..<count {
-        let m: Float = rng.nextUnitFloat() < p ? 0 : keep
-        mask[n] = m
-        out[n] = x[n] * m
+    for row in 0..<rows {
+        let rng = generators + (count == 1 ? 0 : row % count)
+        for n in (row * width)..<((row + 1) * width) {
+            let m: Float = rng.pointee.nextUnitFloat() < p ? 0 : keep
+            mask[n] = m
+            out[n] = x[n] * m
+        }
     }
 }
 

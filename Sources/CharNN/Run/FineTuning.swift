@@ -73,24 +73,30 @@ extension TrainingRun {
     /// with a fresh optimizer, schedule and cursor. `options` supply everything else (the rate,
     /// schedule, batch, budget, …); their model fields are replaced by the model's.
     public convenience init(corpusPath: String, fineTuning start: FineTuning, options: TrainingOptions,
-                            directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
+                            directory: RunDirectory, mode: RunDirectory.OpenMode, group: ProcessGroup = .single) throws {
         precondition(mode != .resume, "a fine-tuning run starts afresh; resume it as any run")
         try options.validate()
-        let lock = try directory.prepare(mode)
-        let input: FineTuningInput
-        do {
-            let fileName = corpusPath == TextFile.standardInputPath
-                ? TextFile.displayName(corpusPath) : URL(fileURLWithPath: corpusPath).lastPathComponent
-            input = try start.read(corpusPath: corpusPath, fileName: fileName, options: options)
-            try input.options.validate()
-            try Self.checkUsable(input.data, batch: input.options.batch, steps: input.options.sequenceLength,
-                                 path: TextFile.displayName(corpusPath))
-        } catch {
-            directory.abandon(lock)
-            throw error
-        }
-        try self.init(data: input.data, options: input.options, directory: directory, resuming: nil,
-                      startingFrom: input.model, replacedSequences: input.replacedSequences, lock: lock)
-        fineTuning = (start.modelPath, input.added)
+        let opened = try Self.openTogether(group, open: {
+            let lock = group.isRoot ? try directory.prepare(mode) : nil
+            do {
+                let fileName = corpusPath == TextFile.standardInputPath
+                    ? TextFile.displayName(corpusPath) : URL(fileURLWithPath: corpusPath).lastPathComponent
+                let input = try start.read(corpusPath: corpusPath, fileName: fileName, options: options)
+                try input.options.validate()
+                try Self.checkUsable(input.data, batch: input.options.batch, steps: input.options.sequenceLength,
+                                     path: TextFile.displayName(corpusPath))
+                return (input: input, lock: lock)
+            } catch {
+                if let lock { directory.abandon(lock) }
+                throw error
+            }
+        }, fingerprint: { opened in
+            let corpus = opened.input.data.fingerprint
+            return [Double(corpus.symbolCount), Double(corpus.tokenChecksum), Double(opened.input.model.parameters.values.count)]
+        }, abandon: { opened in if let lock = opened.lock { directory.abandon(lock) } })
+        try self.init(data: opened.input.data, options: opened.input.options, directory: directory, resuming: nil,
+                      startingFrom: opened.input.model, replacedSequences: opened.input.replacedSequences,
+                      lock: opened.lock, group: group)
+        fineTuning = (start.modelPath, opened.input.added)
     }
 }

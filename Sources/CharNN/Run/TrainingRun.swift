@@ -7,16 +7,17 @@ public final class TrainingRun {
     public let trainer: Trainer
     /// Where the run keeps its checkpoints, log and plot.
     public let directory: RunDirectory
-    private var log: TrainingLog
+    /// The log; nil on ranks other than 0, which write nothing.
+    private var log: TrainingLog?
     private var trainPoints: [(step: Int, loss: Double)] = []
     private var validationPoints: [(step: Int, loss: Double)] = []
     private let resumedFrom: Int?
     /// Set by a fine-tuning run's initializer, for the start event.
     var fineTuning: (from: String, added: [String])?
     /// The run directory's lock (from ``RunDirectory/prepare(_:)``), held for the run's lifetime.
-    package var lock: RunLock? { watch.lock }
-    /// Notices the directory being deleted or replaced mid-run.
-    private let watch: RunDirectoryWatch
+    package var lock: RunLock? { watch?.lock }
+    /// Notices the directory being deleted or replaced mid-run (rank 0 only).
+    private let watch: RunDirectoryWatch?
     /// Lines of `log.jsonl` that could not be read on resume (the original was kept as
     /// `log.jsonl.damaged`, the readable records carried over); empty when the log was sound.
     public private(set) var damagedLogLines: [Int] = []
@@ -36,38 +37,49 @@ public final class TrainingRun {
     /// vocabulary with `textOptions`; `.resume` reads `latest.safetensors` and encodes the corpus
     /// with the vocabulary stored there. `options` supply the model and batch shape of a fresh run,
     /// and the budget of either.
+    ///
+    /// Under data-parallel training (`group` of several ranks), every rank opens the same corpus
+    /// (and checkpoint) from the same path; rank 0 alone takes the directory and writes to it.
     public convenience init(corpusPath: String, textOptions: TextOptions, options: TrainingOptions,
-                            directory: RunDirectory, mode: RunDirectory.OpenMode) throws {
+                            directory: RunDirectory, mode: RunDirectory.OpenMode, group: ProcessGroup = .single) throws {
         try options.validate()
-        let lock = try directory.prepare(mode)
-        let input: (data: TrainingData, checkpoint: Checkpoint?, replaced: Int)
-        do {
-            input = try Self.readInput(corpusPath: corpusPath, textOptions: textOptions, options: options,
-                                       directory: directory, mode: mode)
-        } catch {
-            // A run that never started leaves no lock and no empty directory behind.
-            directory.abandon(lock)
-            throw error
-        }
-        try self.init(data: input.data, options: options, directory: directory, resuming: input.checkpoint,
-                      replacedSequences: input.replaced, lock: lock)
+        let opened = try Self.openTogether(group, open: {
+            let lock = group.isRoot ? try directory.prepare(mode) : nil
+            do {
+                let input = try Self.readInput(corpusPath: corpusPath, textOptions: textOptions, options: options,
+                                               directory: directory, mode: mode)
+                return (input: input, lock: lock)
+            } catch {
+                // A run that never started leaves no lock and no empty directory behind.
+                if let lock { directory.abandon(lock) }
+                throw error
+            }
+        }, fingerprint: { opened in
+            let corpus = opened.input.data.fingerprint
+            return [Double(corpus.symbolCount), Double(corpus.tokenChecksum), Double(opened.input.checkpoint?.training?.step ?? -1)]
+        }, abandon: { opened in if let lock = opened.lock { directory.abandon(lock) } })
+        try self.init(data: opened.input.data, options: options, directory: directory, resuming: opened.input.checkpoint,
+                      replacedSequences: opened.input.replaced, lock: opened.lock, group: group)
     }
 
     /// Opens a run on already tokenized `data`, fresh or continuing `checkpoint`. The directory
     /// must have been prepared (``RunDirectory/prepare(_:)``); pass the lock it returned to have
     /// the run hold it until the run is freed.
     /// `startingFrom` (without `checkpoint`) starts the fresh run from that model's weights.
+    /// Ranks other than 0 (`group`) read and write nothing in `directory`.
     package init(data: TrainingData, options: TrainingOptions, directory: RunDirectory, resuming checkpoint: Checkpoint?,
-                startingFrom start: CharModel? = nil, replacedSequences: Int = 0, lock: RunLock? = nil) throws {
+                startingFrom start: CharModel? = nil, replacedSequences: Int = 0, lock: RunLock? = nil,
+                group: ProcessGroup = .single) throws {
         self.directory = directory
         self.replacedSequences = replacedSequences
-        watch = RunDirectoryWatch(directory: directory, lock: lock)
+        watch = group.isRoot ? RunDirectoryWatch(directory: directory, lock: lock) : nil
         savedStep = checkpoint?.training?.step
         let logURL = URL(fileURLWithPath: directory.log)
         if let checkpoint {
-            trainer = try Trainer(data: data, resuming: checkpoint)
+            trainer = try Trainer(data: data, resuming: checkpoint, group: group)
             trainer.updateSessionOptions(from: options)
             resumedFrom = trainer.state.step
+            guard group.isRoot else { return }
             // Records written after the checkpoint (a crash between logging and saving) describe
             // steps that will be taken again: drop them, so the log holds each step once.
             let step = trainer.state.step
@@ -92,10 +104,10 @@ public final class TrainingRun {
             }
             log = try TrainingLog(url: logURL, truncate: false)
         } else {
-            trainer = try start.map { (model) throws in try Trainer(data: data, startingFrom: model, options: options) }
-                ?? Trainer(data: data, options: options)
+            trainer = try start.map { (model) throws in try Trainer(data: data, startingFrom: model, options: options, group: group) }
+                ?? Trainer(data: data, options: options, group: group)
             resumedFrom = nil
-            log = try TrainingLog(url: logURL, truncate: true)
+            if group.isRoot { log = try TrainingLog(url: logURL, truncate: true) }
         }
     }
 
@@ -103,7 +115,19 @@ public final class TrainingRun {
     /// then validates and saves `latest.safetensors`. A time budget covers that final validation
     /// and save too: training stops early enough for them to fit. Throws on a non-finite loss,
     /// keeping the last good checkpoint.
-    public func run(events: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> TrainingSummary {
+    ///
+    /// Data-parallel, every rank runs this loop in step: rank 0 alone reports `events` and writes;
+    /// a stop that any rank sees (its budget's clock, `shouldStop`) stops every rank after the same
+    /// step, and the choices taken from a clock (the schedule's length, the validation sample) are
+    /// rank 0's.
+    public func run(events reportedEvents: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> TrainingSummary {
+        try withoutActuallyEscaping(reportedEvents) { reported in
+            try run(reporting: trainer.group.isRoot ? reported : { _ in }, shouldStop: shouldStop)
+        }
+    }
+
+    private func run(reporting events: @escaping (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> TrainingSummary {
+        let group = trainer.group
         let options = trainer.state.options
         let totalSteps = Trainer.plannedSteps(options, stepsPerEpoch: trainer.streams.stepsPerEpoch)
         let timeBudget = options.timeBudgetSeconds ?? (totalSteps == nil ? TrainingOptions.defaultTimeBudgetSeconds : nil)
@@ -111,7 +135,7 @@ public final class TrainingRun {
         OpenBLASRuntime.setThreads(options.threads)
         // Without a time budget the sample follows from the step budget alone: reproducible.
         if hasValidation && timeBudget == nil && trainer.state.validationSample == nil {
-            chooseValidationSample(timeBudget: nil, trainingRate: nil, plannedSteps: totalSteps)
+            try chooseValidationSample(timeBudget: nil, trainingRate: nil, plannedSteps: totalSteps)
         }
         events(.started(TrainingStart(
             runDirectory: directory.path, resumedFromStep: resumedFrom, fineTunedFrom: fineTuning?.from,
@@ -137,7 +161,7 @@ public final class TrainingRun {
         }
         func validate(smoothed: Double) throws {
             if hasValidation && trainer.state.validationSample == nil {
-                chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
+                try chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
             }
             if let score = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) {
                 lastValidation = score
@@ -147,8 +171,12 @@ public final class TrainingRun {
 
         while true {
             if let totalSteps, trainer.state.step >= totalSteps { reason = .stepBudget; break }
-            if let timeBudget, sessionSeconds() + closingSeconds() >= timeBudget { reason = .timeBudget; break }
-            if shouldStop() { reason = .interrupted; break }
+            var stops = [0.0, 0.0]
+            if let timeBudget, sessionSeconds() + closingSeconds() >= timeBudget { stops[0] = 1 }
+            if shouldStop() { stops[1] = 1 }
+            try group.maximum(&stops)
+            if stops[0] != 0 { reason = .timeBudget; break }
+            if stops[1] != 0 { reason = .interrupted; break }
 
             let loss: Double
             let stepStart = clock.now
@@ -166,11 +194,12 @@ public final class TrainingRun {
             let step = trainer.state.step
             if step - startStep == 20, let timeBudget {
                 if hasValidation && trainer.state.validationSample == nil {
-                    chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
+                    try chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
                 }
                 if totalSteps == nil, trainer.state.learningRate.schedule == .cosine {
                     let perStep = sessionSeconds() / 20
-                    trainer.fixScheduleLength(totalSteps: step + Int((timeBudget - sessionSeconds() - closingSeconds()) / perStep))
+                    let planned = step + Int((timeBudget - sessionSeconds() - closingSeconds()) / perStep)
+                    trainer.fixScheduleLength(totalSteps: Int(try group.broadcast(Double(planned))))
                 }
             }
             events(.progress(snapshot(step: step, totalSteps: totalSteps, timeBudget: timeBudget, smoothed: smoothed,
@@ -198,11 +227,13 @@ public final class TrainingRun {
             validationSymbols: trainer.state.validationSample ?? trainer.data.validation.count)
     }
 
-    private func chooseValidationSample(timeBudget: Double?, trainingRate: Double?, plannedSteps: Int?) {
-        trainer.setValidationSample(ValidationSampling.sampleSize(
+    /// Data-parallel, rank 0's choice (it follows from its clock) is every rank's.
+    private func chooseValidationSample(timeBudget: Double?, trainingRate: Double?, plannedSteps: Int?) throws {
+        let size = ValidationSampling.sampleSize(
             available: trainer.evaluator.predictionCount, batch: trainer.streams.batch,
             symbolsPerStep: trainer.symbolsPerStep, timeBudget: timeBudget, trainingRate: trainingRate,
-            plannedSteps: plannedSteps))
+            plannedSteps: plannedSteps)
+        trainer.setValidationSample(Int(try trainer.group.broadcast(Double(size))))
     }
 
     /// The expected cost of the next validation pass; before a sample is chosen, the most a
@@ -244,7 +275,7 @@ public final class TrainingRun {
 
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
     private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> ValidationScore? {
-        try ensureDirectoryIntact()
+        if trainer.group.isRoot { try ensureDirectoryIntact() }
         let started = ContinuousClock.now
         let validation = try trainer.validate()
         let now = ContinuousClock.now
@@ -256,6 +287,9 @@ public final class TrainingRun {
         trainer.addElapsed((now - lastTick).seconds)
         lastTick = now
         let isBest = validation.map { trainer.recordValidation($0.meanLoss) } ?? false
+        // Every rank has the same score, so the same isBest: the collective below is taken by all.
+        if isBest { try trainer.gatherCarriedState() }
+        guard trainer.group.isRoot else { return validation }
         let step = trainer.state.step
         let record = EvaluationRecord(
             step: step, epoch: trainer.epoch, trainLoss: trainLoss, valLoss: validation?.meanLoss,
@@ -266,7 +300,7 @@ public final class TrainingRun {
         trainPoints.append((step, trainLoss))
         if let validation { validationPoints.append((step, validation.meanLoss)) }
         do {
-            try log.append(record)
+            try log?.append(record)
             try LossPlot.write(to: URL(fileURLWithPath: directory.plot), train: trainPoints, validation: validationPoints,
                                title: "charnn · \(trainer.data.fingerprint.fileName)")
             if isBest {
@@ -288,6 +322,9 @@ public final class TrainingRun {
     }
 
     private func save(events: (TrainingEvent) -> Void) throws {
+        try trainer.gatherCarriedState()
+        try checkReplicasAgree()
+        guard trainer.group.isRoot else { return }
         try ensureDirectoryIntact()
         let started = ContinuousClock.now
         defer { saveSeconds = (ContinuousClock.now - started).seconds }
@@ -303,6 +340,20 @@ public final class TrainingRun {
     /// Before writing: if the run directory was deleted or replaced, recreates it, saves the
     /// model there and stops (see ``RunDirectoryWatch``).
     private func ensureDirectoryIntact() throws {
-        try watch.ensureIntact(step: trainer.state.step) { try trainer.checkpoint().write(to: directory.latest) }
+        try watch?.ensureIntact(step: trainer.state.step) { try trainer.checkpoint().write(to: directory.latest) }
+    }
+
+    /// Data-parallel, before each save: every rank's weights must still be rank 0's (each applies
+    /// the same update to the same allreduced gradient). A CRC-32C of the raw weights, compared.
+    private func checkReplicasAgree() throws {
+        let group = trainer.group
+        guard group.size > 1 else { return }
+        var crc = CRC32C()
+        trainer.model.parameters.values.withUnsafeBytes { crc.update($0) }
+        var both = [Double(crc.value), -Double(crc.value)]
+        try group.maximum(&both)
+        if both[0] != -both[1] {
+            throw DistributedError.ranksDisagree("the ranks' weights differ at step \(trainer.state.step) (the gradient allreduce gave ranks different sums)")
+        }
     }
 }

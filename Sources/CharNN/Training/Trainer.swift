@@ -19,6 +19,11 @@ public final class Trainer {
     /// Serves the training batches, B streams of T symbols per step.
     public let streams: BatchStreams
     package let evaluator: Evaluator
+    /// The processes training this model together (``ProcessGroup/single`` unless under mpirun):
+    /// this one runs its share of the B streams, and the gradients meet once per step.
+    public let group: ProcessGroup
+    /// Seconds this process has spent in the per-step gradient allreduce (0 alone).
+    public private(set) var communicationSeconds = 0.0
 
     private let pass: SplitBatchPass
     private var gradients: ParameterSet
@@ -26,10 +31,12 @@ public final class Trainer {
     private var targets: [Int32]
 
     /// A fresh run with newly initialized weights.
-    public convenience init(data: TrainingData, options: TrainingOptions) throws {
+    /// Under data-parallel training, every rank of `group` builds the same run.
+    public convenience init(data: TrainingData, options: TrainingOptions, group: ProcessGroup = .single) throws {
         try options.validate()
         let config = options.modelConfig(vocabularySize: data.tokenizer.vocabulary.count)
-        try self.init(data: data, startingFrom: try CharModel(config: config, seed: options.seed), options: options)
+        try self.init(data: data, startingFrom: try CharModel(config: config, seed: options.seed), options: options,
+                      group: group)
     }
 
     /// A fresh run (new optimizer, schedule, cursor and carried state) that starts from `model`'s
@@ -37,7 +44,8 @@ public final class Trainer {
     /// options' must equal them (``TrainingError/invalidOption(field:problem:)`` names the first
     /// that differs); the options' dropout replaces the model's; `data` must be tokenized with a
     /// vocabulary of the model's size (``TrainingError/incompatibleModel(_:)``).
-    public convenience init(data: TrainingData, startingFrom start: CharModel, options: TrainingOptions) throws {
+    public convenience init(data: TrainingData, startingFrom start: CharModel, options: TrainingOptions,
+                            group: ProcessGroup = .single) throws {
         try options.validate()
         let c = start.config
         if options.cell != c.cell {
@@ -62,12 +70,15 @@ public final class Trainer {
             validationSample: options.validationSymbols)
         try self.init(data: data, streams: streams, model: model, optimizer: AdamOptimizer(layout: model.parameters.layout),
                       state: state, carried: RecurrentState(layers: config.layers, batch: options.batch, hidden: config.hiddenSize),
-                      average: options.averageDecay.map { WeightAverage(decay: $0, startingAt: model.parameters) })
+                      average: options.averageDecay.map { WeightAverage(decay: $0, startingAt: model.parameters) },
+                      group: group)
     }
 
     /// The designated initializer, shared by a fresh run and a resumed one (Checkpoint+Trainer.swift).
     init(data: TrainingData, streams: BatchStreams, model: CharModel, optimizer: AdamOptimizer,
-                 state: TrainingState, carried: RecurrentState, average: WeightAverage?) throws {
+                 state: TrainingState, carried: RecurrentState, average: WeightAverage?, group: ProcessGroup) throws {
+        guard streams.batch >= group.size else { throw DistributedError.tooManyRanks(ranks: group.size, batch: streams.batch) }
+        self.group = group
         self.data = data
         self.streams = streams
         self.model = model
@@ -76,7 +87,8 @@ public final class Trainer {
         self.carried = carried
         self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
-        pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps)
+        pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps,
+                                  share: group.streamShare(batch: streams.batch))
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
@@ -110,8 +122,17 @@ public final class Trainer {
         if streams.next(cursor: &state.cursor, inputs: &inputs, targets: &targets) {
             carried = RecurrentState(layers: carried.layers, batch: carried.batch, hidden: carried.hidden)
         }
-        let loss = try pass.run(model: model, inputs: inputs, targets: targets, carried: &carried, rng: &state.rng,
+        var loss = try pass.run(model: model, inputs: inputs, targets: targets, carried: &carried, rng: &state.rng,
                                 threads: state.options.threads, into: &gradients)
+        if group.size > 1 {
+            // Each rank holds its share's part of the batch mean; their sum is the mean.
+            let started = ContinuousClock.now
+            try group.sum(&gradients.values)
+            var losses = [loss]
+            try group.sum(&losses)
+            loss = losses[0]
+            communicationSeconds += (ContinuousClock.now - started).seconds
+        }
         let norm = clipGradientNorm(&gradients, maxNorm: state.options.clip)
         guard loss.isFinite, norm.isFinite else {
             (state.cursor, state.rng, carried) = before
@@ -148,7 +169,8 @@ public final class Trainer {
     /// Mean validation loss (nats per symbol) of ``evaluatedModel`` over the whole validation
     /// split, or nil without one.
     public func evaluate() throws -> Double? {
-        try evaluator.meanLoss(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads)
+        try evaluator.score(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads, sampleSymbols: nil,
+                            share: pass.share, group: group)?.meanLoss
     }
 
     /// A validation pass of ``evaluatedModel`` over the run's sample of the validation split
@@ -156,7 +178,23 @@ public final class Trainer {
     /// a validation split.
     public func validate() throws -> ValidationScore? {
         try evaluator.score(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads,
-                            sampleSymbols: state.validationSample)
+                            sampleSymbols: state.validationSample, share: pass.share, group: group)
+    }
+
+    /// Makes ``carried`` whole on every rank: each rank steps only its share's streams, so before
+    /// a checkpoint the shares are gathered (a sum over ranks of each one's streams, others zeroed).
+    /// A collective: every rank calls it at the same step. Nothing to do alone.
+    public func gatherCarriedState() throws {
+        guard group.size > 1 else { return }
+        let share = pass.share, H = carried.hidden, B = carried.batch
+        for k in 0..<carried.layers {
+            for b in 0..<B where !share.contains(b) {
+                let start = (k * B + b) * H
+                for j in start..<(start + H) { carried.h[j] = 0; carried.c[j] = 0 }
+            }
+        }
+        try group.sum(&carried.h)
+        try group.sum(&carried.c)
     }
 
     /// Fixes the predictions each validation pass scores, for the rest of the run (see ``validate()``).
