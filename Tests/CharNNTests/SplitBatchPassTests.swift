@@ -115,4 +115,56 @@ struct SplitBatchPassTests {
             try pass.run(model: model, inputs: inputs, targets: targets, carried: &state, rng: &rng, threads: 2, into: &gradients)
         }
     }
+
+    @Test("with dropout, ranks' shares of the streams add up to the whole batch: loss, gradient, every stream's state",
+          arguments: [[0..<3, 3..<7], [0..<1, 1..<4, 4..<7]])
+    func sharesAddUp(shares: [Range<Int>]) throws {
+        // What data-parallel training relies on: each rank runs its share (mask draws depend on
+        // the stream, not on who runs it), and the sum over ranks is the single-process step.
+        let B = 7, T = 5
+        var config = Self.config
+        config.dropout = 0.3
+        let model = try CharModel(config: config, seed: 6)
+        let (inputs, targets, start) = Self.batch(B, T)
+
+        var wholeState = start
+        var wholeRng = RandomGenerator(seed: 21)
+        var whole = ParameterSet(zerosFor: model.parameters.layout)
+        let wholeLoss = try SplitBatchPass(config: config, batch: B, steps: T).run(
+            model: model, inputs: inputs, targets: targets, carried: &wholeState, rng: &wholeRng, threads: 1, into: &whole)
+
+        var lossSum = 0.0
+        var gradientSum = [Float](repeating: 0, count: whole.values.count)
+        for share in shares {
+            var state = start
+            var rng = RandomGenerator(seed: 21)
+            var gradients = ParameterSet(zerosFor: model.parameters.layout)
+            lossSum += try SplitBatchPass(config: config, batch: B, steps: T, share: share).run(
+                model: model, inputs: inputs, targets: targets, carried: &state, rng: &rng, threads: 2, into: &gradients)
+            #expect(rng == wholeRng, "every rank draws the same from the run's generator")
+            for i in gradientSum.indices { gradientSum[i] += gradients.values[i] }
+            let H = config.hiddenSize
+            for k in 0..<config.layers {
+                for b in 0..<B {
+                    let slot = ((k * B + b) * H)..<((k * B + b + 1) * H)
+                    if share.contains(b) {
+                        let worst = slot.map { max(abs(state.h[$0] - wholeState.h[$0]), abs(state.c[$0] - wholeState.c[$0])) }.max()!
+                        #expect(worst < 1e-5, "layer \(k) stream \(b) stepped like the whole batch's: off by \(worst)")
+                    } else {
+                        #expect(state.h[slot] == start.h[slot] && state.c[slot] == start.c[slot], "layer \(k) stream \(b) untouched")
+                    }
+                }
+            }
+        }
+        #expect(abs(lossSum - wholeLoss) < 1e-6 * wholeLoss, "loss \(lossSum) vs \(wholeLoss)")
+        let scale = whole.values.map(abs).max() ?? 1
+        let worst = zip(gradientSum, whole.values).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5 * scale, "largest gradient difference \(worst) of \(scale)")
+    }
+
+    @Test("a share outside the batch is refused")
+    func shareOutsideBatch() {
+        #expect(throws: ModelError.self) { try SplitBatchPass(config: Self.config, batch: 4, steps: 3, share: 2..<5) }
+        #expect(throws: ModelError.self) { try SplitBatchPass(config: Self.config, batch: 4, steps: 3, share: 2..<2) }
+    }
 }

@@ -208,7 +208,10 @@ public final class TrainingRun {
             if step % evalEvery() == 0 { try validate(smoothed: smoothed) }
             if step % options.saveEvery == 0 { try save(events: events) }
         }
-        if trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
+        // Data-parallel, an interrupt comes from mpirun's SIGTERM, which it follows with SIGKILL a
+        // second later (odls_base_sigkill_timeout): the save must not wait for a validation pass.
+        let saveAtOnce = reason == .interrupted && group.size > 1
+        if !saveAtOnce && trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
             try validate(smoothed: smoothed)
         }
         try save(events: events)

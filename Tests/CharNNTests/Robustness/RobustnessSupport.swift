@@ -32,9 +32,18 @@ final class RunningCharNN: @unchecked Sendable {
     private var err = Data()
     private let done = DispatchGroup()
 
-    init(_ arguments: [String]) throws {
-        process.executableURL = CharNNBinary.url
+    /// Starts `executable` (charnn by default; mpirun for a data-parallel job) in `directory`.
+    init(_ arguments: [String], executable: URL = CharNNBinary.url, directory: String? = nil) throws {
+        process.executableURL = executable
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        // The child inherits this thread's signal mask, in which the test runner may block SIGINT
+        // and SIGTERM: charnn unblocks them itself, but mpirun does not and would never see them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
@@ -65,6 +74,31 @@ final class RunningCharNN: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.02)
         }
         return condition()
+    }
+
+    /// As ``finish()``, but a process still running after `seconds` is killed (with its process
+    /// group's members it started, for mpirun's ranks) and the test fails rather than hangs.
+    func finish(within seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) -> (status: Int32, stdout: String, stderr: String) {
+        if !wait(seconds: seconds, for: { !process.isRunning }) {
+            Issue.record("still running after \(seconds) s; killed", sourceLocation: sourceLocation)
+            killDescendants(of: pid)
+            kill(pid, SIGKILL)
+        }
+        return finish()
+    }
+
+    /// SIGKILL to every process whose parent chain leads to `root`.
+    private func killDescendants(of root: Int32) {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == root {
+                killDescendants(of: pid)
+                kill(pid, SIGKILL)
+            }
+        }
     }
 
     /// Waits for the process to end and its output to be read.
