@@ -37,7 +37,11 @@ struct TrainCommand: ParsableCommand {
             evenly over it, sized so a pass costs at most about a tenth of the budget (--val-symbols sets \
             it); the time a pass takes counts inside --time.
 
-            Under Open MPI's mpirun (mpirun -np N charnn train …, N > 1) the N processes train one             model data-parallel: each runs its share of the --batch streams with --threads threads,             the gradients are summed once per step, and rank 0 alone prints and writes. Every rank             reads the corpus (and, resuming, the checkpoint) from the same path. Open MPI's library is             loaded only then (CHARNN_LIBMPI names another file); see docs/distributed.md.
+            Under Open MPI's mpirun (mpirun -np N charnn train …, N > 1) the N processes train one model \
+            data-parallel: each runs its share of the --batch streams with --threads threads, the \
+            gradients are summed once per step, and rank 0 alone prints and writes. Every rank reads the \
+            corpus (and, resuming, the checkpoint) from the same path. Open MPI's library is loaded only \
+            then (CHARNN_LIBMPI names another file); see docs/distributed.md.
             """
     )
 
