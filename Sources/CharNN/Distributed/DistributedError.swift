@@ -15,6 +15,7 @@ public enum DistributedError: Error, Equatable, Sendable, CustomStringConvertibl
     /// Another rank failed to start (its own error is printed by that rank).
     case peerFailed(rank: Int)
 
+    /// The error as one line, saying what to do about it.
     public var description: String {
         switch self {
         case .libraryMissing(let name, let reason):

@@ -31,7 +31,7 @@ public struct ProcessGroup: Sendable {
 
     /// The group this process was started in. Without a launcher's environment, or with one rank,
     /// ``single`` (MPI is not even loaded). Under Open MPI's `mpirun -np N` with N > 1, opens
-    /// libmpi (``MPILibrary``) and initializes it; throws a one-line ``DistributedError`` when it
+    /// libmpi (loaded at run time) and initializes it; throws a one-line ``DistributedError`` when it
     /// cannot, saying what to install.
     public static func launched(environment: [String: String] = Self.processEnvironment()) throws(DistributedError) -> ProcessGroup {
         let openMPISize = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init)
