@@ -16,7 +16,9 @@ enum DistributedTraining {
     }
 
     /// As the global ``reportingErrors(_:)``, but a rank other than 0 says which it is, and stays
-    /// silent when it stops only because another rank failed (that rank prints why).
+    /// silent when it stops only because another rank failed to start (that rank prints why).
+    /// Such a rank exits 0: the group is finished by then (``TrainingRun``'s start), so mpirun
+    /// returns the failing rank's status, e.g. 75 for a run directory in use, not this rank's.
     static func reportingErrors(_ group: ProcessGroup, _ body: () throws -> Void) throws {
         guard group.size > 1 else { return try CharNNCLI.reportingErrors(body) }
         do {
@@ -25,7 +27,10 @@ enum DistributedTraining {
             throw error
         } catch {
             let cli = CLIError(reporting: error)
-            if case .peerFailed? = error as? DistributedError, !group.isRoot { throw ExitCode(cli.exitCode) }
+            if case .peerFailed? = error as? DistributedError {
+                if group.isRoot { printDiagnostic(cli.message) }
+                throw ExitCode.success
+            }
             printDiagnostic(group.isRoot ? cli.message : "rank \(group.rank): \(cli.message)")
             throw ExitCode(cli.exitCode)
         }

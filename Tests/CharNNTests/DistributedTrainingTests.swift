@@ -176,6 +176,29 @@ struct DistributedTrainingTests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/run/latest.safetensors"))
     }
 
+    @Test("a rank that cannot read the corpus: the job exits with that rank's status (66), whichever rank it is; nothing is written",
+          .enabled(if: MPIRun.available))
+    func oneRankFailsToStart() throws {
+        let dir = try temporaryDirectory("mpi-start")
+        let corpus = try writeSmallCorpus(in: dir)
+        let missing = dir + "/missing.txt"
+        for failing in 0..<2 {
+            // Open MPI's MPMD form: one rank per program line, each with its own corpus path.
+            let corpora = failing == 0 ? [missing, corpus] : [corpus, missing]
+            var arguments = MPIRun.arguments(ranks: 1)   // ends with the program
+            for (rank, path) in corpora.enumerated() {
+                if rank > 0 { arguments += [":", "-np", "1", CharNNBinary.url.path] }
+                arguments += ["train", path, "--steps", "2", "--out", dir + "/run"] + Self.model
+            }
+            let job = try RunningCharNN(arguments, executable: URL(fileURLWithPath: MPIRun.mpirun!), directory: dir)
+            let result = job.finish(within: 120)
+            #expect(result.status == 66, "rank \(failing) failing: \(result.stderr)")
+            let named = failing == 0 ? "charnn: error: " : "charnn: error: rank 1: "
+            #expect(result.stderr.contains(named) && result.stderr.contains("missing.txt"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/run"), "rank \(failing) failing left \(dir)/run behind")
+        }
+    }
+
     @Test("under mpirun's environment without Open MPI's library: one line saying what to install, exit 1")
     func libraryMissing() throws {
         let dir = try temporaryDirectory("mpi-missing")

@@ -9,7 +9,7 @@ import Glibc
 /// The handles (`MPI_COMM_WORLD`, `MPI_FLOAT`, `MPI_SUM`, …) are Open MPI's: in its ABI each is the
 /// address of an exported global (`ompi_mpi_comm_world`, …), found with dlsym. MPICH's are integer
 /// constants instead, so MPICH is refused when the library is opened (no `ompi_mpi_comm_world`).
-final class MPILibrary: @unchecked Sendable {  // immutable after init; MPI itself is called from one thread
+final class MPILibrary: @unchecked Sendable {  // immutable after init but `finalized`; MPI itself is called from one thread
     typealias Handle = UnsafeMutableRawPointer
     private typealias InitThread = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?, Int32, UnsafeMutablePointer<Int32>) -> Int32
     private typealias CommQuery = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
@@ -84,7 +84,15 @@ final class MPILibrary: @unchecked Sendable {  // immutable after init; MPI itse
         }
     }
 
-    func finalize() { _ = finalizeCall() }
+    /// Set by the first ``finalize()``: MPI_Finalize may be called once only.
+    private var finalized = false
+
+    /// MPI_Finalize, once; later calls do nothing.
+    func finalize() {
+        guard !finalized else { return }
+        finalized = true
+        _ = finalizeCall()
+    }
 
     private func check(_ code: Int32, _ call: String) throws(DistributedError) {
         // MPI's default error handler aborts the job before returning an error; this is for

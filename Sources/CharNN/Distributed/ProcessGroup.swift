@@ -61,7 +61,8 @@ public struct ProcessGroup: Sendable {
         return result
     }
 
-    /// Ends MPI cleanly (every rank, once, after the last collective), so mpirun reports success.
+    /// Ends MPI cleanly (every rank, after the last collective), so mpirun reports each rank's own
+    /// exit status; a second call does nothing.
     public func finish() { mpi?.finalize() }
 
     /// This rank's streams among `batch`: contiguous and balanced (⌊B·r/N⌋ ..< ⌊B·(r+1)/N⌋).
