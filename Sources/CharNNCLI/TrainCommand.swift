@@ -74,6 +74,8 @@ struct TrainCommand: ParsableCommand {
     var clip: Float?
     @Option(name: .customLong("average-decay"), parsing: .unconditional, help: ArgumentHelp("Validate, save and sample with a moving average of the weights, each step keeping this fraction of it (for example 0.999, about the last 1000 steps); smooths the step-to-step noise of late training (default: off).", valueName: "beta"))
     var averageDecay: Double?
+    @Option(name: .customLong("weight-drop"), parsing: .unconditional, help: ArgumentHelp("Fraction of the recurrent (hidden-to-hidden) weights dropped at random for each step, the same for every stream and time step: AWD-LSTM's weight drop, against overfitting of the recurrence; 0 to 0.9 (default: 0, off).", valueName: "p"))
+    var weightDrop: Float?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
     var epochs: Int?
@@ -148,6 +150,7 @@ struct TrainCommand: ParsableCommand {
         o.warmupSteps = warmupSteps ?? o.warmupSteps
         o.clip = clip ?? o.clip
         o.averageDecay = averageDecay ?? o.averageDecay
+        o.weightDrop = weightDrop ?? o.weightDrop
         o.epochs = epochs
         o.maxSteps = steps
         o.timeBudgetSeconds = try time.map(parseTime)

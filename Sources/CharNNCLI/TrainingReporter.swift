@@ -42,6 +42,9 @@ struct TrainingReporter {
             if !start.addedSymbols.isEmpty {
                 emit("Added \(start.addedSymbols.count) symbol(s) to the model's vocabulary: \(start.addedSymbols.map(SymbolEscaping.quoted).joined(separator: " ")).")
             }
+            if start.options.weightDrop > 0 {
+                emit("Dropping \(start.options.weightDrop) of the recurrent weights each step (--weight-drop).")
+            }
             if let decay = start.options.averageDecay {
                 emit("Validating and saving a moving average of the weights (--average-decay \(decay)).")
             }

@@ -26,6 +26,8 @@ public final class Trainer {
     public private(set) var communicationSeconds = 0.0
 
     private let pass: SplitBatchPass
+    /// The recurrent weights' DropConnect mask, when the run has `weightDrop` > 0.
+    private var weightDrop: WeightDrop?
     private var gradients: ParameterSet
     private var inputs: [Int32]
     private var targets: [Int32]
@@ -90,6 +92,7 @@ public final class Trainer {
         pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps,
                                   share: group.streamShare(batch: streams.batch))
         gradients = ParameterSet(zerosFor: model.parameters.layout)
+        weightDrop = WeightDrop(probability: state.options.weightDrop, layout: model.parameters.layout)
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
     }
@@ -122,8 +125,16 @@ public final class Trainer {
         if streams.next(cursor: &state.cursor, inputs: &inputs, targets: &targets) {
             carried = RecurrentState(layers: carried.layers, batch: carried.batch, hidden: carried.hidden)
         }
-        var loss = try pass.run(model: model, inputs: inputs, targets: targets, carried: &carried, rng: &state.rng,
-                                threads: state.options.threads, into: &gradients)
+        // With weight drop, forward and backward see the masked W_hh; the raw ones are back before
+        // anything can throw, and their gradient goes through the mask.
+        if weightDrop != nil { weightDrop!.apply(to: &model.parameters, seed: state.rng.next()) }
+        let passed = Result {
+            try pass.run(model: model, inputs: inputs, targets: targets, carried: &carried, rng: &state.rng,
+                         threads: state.options.threads, into: &gradients)
+        }
+        weightDrop?.restore(&model.parameters)
+        var loss = try passed.get()
+        weightDrop?.maskGradient(&gradients)
         if group.size > 1 {
             // Each rank holds its share's part of the batch mean; their sum is the mean.
             let started = ContinuousClock.now

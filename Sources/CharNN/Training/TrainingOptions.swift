@@ -33,6 +33,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Decay of the moving average of the weights that is validated, saved and sampled; nil
     /// validates the raw weights (see ``WeightAverage``).
     public var averageDecay: Double?
+    /// Probability of dropping each recurrent (hidden-to-hidden) weight for a step, in [0, 1): AWD-LSTM's
+    /// weight drop (``WeightDrop``), against overfitting of the recurrence itself; 0 turns it off.
+    public var weightDrop: Float = 0
 
     // The budget; with none given, ``defaultTimeBudget`` applies.
     /// Passes over the training split to run for (1–1000000), or nil for no epoch budget.
@@ -109,6 +112,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let averageDecay, !(averageDecay > 0 && averageDecay < 1) {
             throw .invalidOption(field: "averageDecay", problem: "must be between 0 and 1 (for example 0.999), got \(averageDecay)")
         }
+        guard weightDrop >= 0 && weightDrop < 1 else { throw .invalidOption(field: "weightDrop", problem: "must be in [0, 1), got \(weightDrop)") }
         guard clip.isFinite && clip > 0 else { throw .invalidOption(field: "clip", problem: "must be a positive number, got \(clip)") }
         guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
             throw .invalidOption(field: "validationFraction", problem: "must be in [0, 0.5], got \(validationFraction)")
@@ -130,7 +134,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 extension TrainingOptions {
     private enum CodingKeys: String, CodingKey {
         case layers, hiddenSize, embeddingSize, dropout, batch, sequenceLength, learningRate, schedule, warmupSteps, clip,
-             averageDecay, epochs, maxSteps, timeBudgetSeconds, validationFraction, validationSymbols, evalEvery, saveEvery,
+             averageDecay, weightDrop, epochs, maxSteps, timeBudgetSeconds, validationFraction, validationSymbols, evalEvery, saveEvery,
              seed, threads
         /// The sequence length's name before 0.2.0.
         case steps
@@ -153,6 +157,7 @@ extension TrainingOptions {
         warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
         clip = try c.decode(Float.self, forKey: .clip)
         averageDecay = try c.decodeIfPresent(Double.self, forKey: .averageDecay)
+        weightDrop = try c.decodeIfPresent(Float.self, forKey: .weightDrop) ?? 0
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         timeBudgetSeconds = try c.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds)
@@ -174,6 +179,8 @@ extension TrainingOptions {
         try c.encode(warmupSteps, forKey: .warmupSteps)
         try c.encode(clip, forKey: .clip)
         try c.encodeIfPresent(averageDecay, forKey: .averageDecay)
+        // Written only when on, so a checkpoint without it reads as before in older versions.
+        if weightDrop > 0 { try c.encode(weightDrop, forKey: .weightDrop) }
         try c.encodeIfPresent(epochs, forKey: .epochs)
         try c.encodeIfPresent(maxSteps, forKey: .maxSteps)
         try c.encodeIfPresent(timeBudgetSeconds, forKey: .timeBudgetSeconds)
