@@ -47,7 +47,8 @@ struct InspectCommand: ParsableCommand {
             print("unicode:     \(unicode) (\(note))")
         }
         if let step = info.step {
-            print("training:    step \(step), epoch \(info.epoch ?? 0)" + (info.bestValidationLoss.map { String(format: ", best validation loss %.4f nats/char", $0) } ?? ""))
+            print("training:    step \(step), epoch \(info.epoch ?? 0)" + (info.bestValidationLoss.map { String(format: ", best validation loss %.4f nats/char", $0) } ?? "")
+                  + (info.weightDrop.map { ", --weight-drop \($0)" } ?? ""))
         }
         if let decay = info.averageDecay {
             print("weights:     moving average (--average-decay \(decay)); the raw weights training resumes from are stored as training.weights.*")

@@ -95,10 +95,16 @@ struct WeightDropTests {
         #expect(plain.training?.options.weightDrop == 0)
     }
 
-    @Test("--weight-drop out of range is refused naming the flag")
-    func refused() throws {
+    @Test("--weight-drop: train says it is on and inspect shows it; out of range it is refused naming the flag")
+    func commandLine() throws {
         let dir = try temporaryDirectory("weight-drop-cli")
         let corpus = try writeSmallCorpus(in: dir)
+        let trained = try CharNNBinary.run(["train", corpus, "--steps", "2", "--weight-drop", "0.3", "--out", dir + "/on",
+                                            "--layers", "1", "--hidden", "16", "--embedding", "8", "--batch", "4", "--seq", "8"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("Dropping 0.3 of the recurrent weights each step (--weight-drop)"), "\(trained.stdout)")
+        let inspected = try CharNNBinary.run(["inspect", dir + "/on/latest.safetensors"])
+        #expect(inspected.status == 0 && inspected.stdout.contains("--weight-drop 0.3"), "\(inspected.stdout)")
         for value in ["1", "-0.1", "nan"] {
             let result = try CharNNBinary.run(["train", corpus, "--steps", "1", "--weight-drop", value, "--out", dir + "/run"])
             expectCleanFailure(result, mentions: ["--weight-drop", "[0, 1)"], status: 64)

@@ -39,6 +39,8 @@ public struct CheckpointInfo: Sendable, Codable {
     public var bestValidationLoss: Double?
     /// The decay of the weight average the model tensors hold, when the run keeps one.
     public var averageDecay: Double?
+    /// The fraction of recurrent weights the run drops each step (`--weight-drop`), when above 0.
+    public var weightDrop: Float?
     /// The CRC-32C of the tensor bytes the file records, in hex.
     public var storedChecksum: String?
     /// The CRC-32C of the tensor bytes as read, in hex (8 digits).
@@ -88,6 +90,7 @@ public struct CheckpointInfo: Sendable, Codable {
             info.epoch = checkpoint.training?.cursor.epoch
             info.bestValidationLoss = checkpoint.training?.bestValidationLoss
             info.averageDecay = checkpoint.training?.options.averageDecay
+            info.weightDrop = checkpoint.training.flatMap { $0.options.weightDrop > 0 ? $0.options.weightDrop : nil }
         } catch {
             info.problem = error.description
         }
