@@ -34,7 +34,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// validates the raw weights (see ``WeightAverage``).
     public var averageDecay: Double?
     /// Probability of dropping each recurrent (hidden-to-hidden) weight for a step, in [0, 1): AWD-LSTM's
-    /// weight drop (``WeightDrop``), against overfitting of the recurrence itself; 0 turns it off.
+    /// weight drop (DropConnect on every layer's `W_hh`, one mask per step, survivors scaled by
+    /// 1 / (1 − p)), against overfitting of the recurrence itself; 0 turns it off.
     public var weightDrop: Float = 0
 
     // The budget; with none given, ``defaultTimeBudget`` applies.
