@@ -120,9 +120,7 @@ struct TrainCommand: ParsableCommand {
             // The model fixes these: refuse them by name rather than ignore them.
             let fixed: [(given: Bool, flag: String)] = [
                 (cell != nil, "--cell"), (layers != nil, "--layers"), (hidden != nil, "--hidden"), (embedding != nil, "--embedding"),
-                (text.unit != TextOptions().unit, "--unit"), (text.normalization != TextOptions().normalization, "--normalize"),
-                (text.minCount != TextOptions().minCount, "--min-count"),
-            ]
+            ] + text.givenCuttingFlags.map { (true, $0) }
             if let flag = fixed.first(where: \.given)?.flag {
                 throw ValidationError("\(flag) cannot be given with --init-from: the model's cell, sizes and text options are fixed")
             }

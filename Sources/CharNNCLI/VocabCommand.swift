@@ -7,24 +7,28 @@ extension Normalization: ExpressibleByArgument {}
 /// The options that say how a corpus becomes symbols. An `@OptionGroup` so that every
 /// subcommand that reads a corpus spells them the same way.
 struct TextArguments: ParsableArguments {
+    // Optional rather than defaulted, so that a subcommand can tell an option given at its default
+    // value from one not given at all (`train --init-from` refuses both --unit grapheme and --unit
+    // scalar: the model fixes the unit).
     @Option(help: ArgumentHelp(
         "What one symbol is: grapheme, an extended grapheme cluster (a user-perceived character, "
             + "such as e with an accent, a flag, an emoji family, or CR LF); or scalar, one Unicode "
-            + "code point.",
+            + "code point. Default: grapheme.",
         valueName: "unit"))
-    var unit: SymbolUnit = .grapheme
+    var unit: SymbolUnit?
 
     @Option(name: .customLong("normalize"), help: ArgumentHelp(
         "Unicode normalization applied before cutting: nfc (canonical composition; changes no "
-            + "visible text), nfkc (also folds ligatures, full-width and superscript forms), or none.",
+            + "visible text), nfkc (also folds ligatures, full-width and superscript forms), or none. "
+            + "Default: nfc.",
         valueName: "form"))
-    var normalization: Normalization = .nfc
+    var normalization: Normalization?
 
     @Option(name: .customLong("min-count"), parsing: .unconditional, help: ArgumentHelp(
         "Symbols seen fewer than N times are merged into one unknown symbol, which decodes as "
-            + "U+FFFD. Must be at least 1; 1 keeps every symbol.",
+            + "U+FFFD. Must be at least 1; 1, the default, keeps every symbol.",
         valueName: "N"))
-    var minCount: Int = 1
+    var minCount: Int?
 
     @Flag(name: .customLong("replace-invalid"), help: ArgumentHelp(
         "Replace each invalid UTF-8 sequence with U+FFFD and report how many on standard error, "
@@ -32,13 +36,21 @@ struct TextArguments: ParsableArguments {
     var replaceInvalid = false
 
     func validate() throws {
-        guard minCount >= 1 else {
+        if let minCount, minCount < 1 {
             throw ValidationError("--min-count must be at least 1 (got \(minCount))")
         }
     }
 
+    /// The flags among --unit, --normalize and --min-count given on the command line, in that order.
+    var givenCuttingFlags: [String] {
+        [(unit != nil, "--unit"), (normalization != nil, "--normalize"), (minCount != nil, "--min-count")]
+            .filter(\.0).map(\.1)
+    }
+
     var options: TextOptions {
-        TextOptions(unit: unit, normalization: normalization, minCount: minCount, replaceInvalid: replaceInvalid)
+        let defaults = TextOptions()
+        return TextOptions(unit: unit ?? defaults.unit, normalization: normalization ?? defaults.normalization,
+                           minCount: minCount ?? defaults.minCount, replaceInvalid: replaceInvalid)
     }
 }
 

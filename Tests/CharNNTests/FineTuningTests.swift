@@ -132,6 +132,8 @@ struct FineTuningTests {
     @Test("options the model fixes are refused by name with --init-from", arguments: [
         (["--cell", "lstm"], "--cell"), (["--layers", "2"], "--layers"), (["--hidden", "16"], "--hidden"),
         (["--embedding", "8"], "--embedding"), (["--unit", "scalar"], "--unit"), (["--min-count", "2"], "--min-count"),
+        // Given at their default values, still refused: the model, not the default, decides.
+        (["--unit", "grapheme"], "--unit"), (["--normalize", "nfc"], "--normalize"), (["--min-count", "1"], "--min-count"),
         (["--resume"], "--resume"),
     ])
     func fixedOptions(arguments: [String], flag: String) throws {
