@@ -23,8 +23,8 @@ struct TrainCommand: ParsableCommand {
             best.safetensors (lowest validation loss, to sample from), log.jsonl and loss.svg (open it \
             in a browser).
 
-            Stop at any time with Ctrl-C: the current step finishes, latest.safetensors is written, and \
-            the command to continue is printed. With no --epochs, --steps or --time, training runs for \
+            Stop at any time with Ctrl-C: the current step finishes (a validation pass under way is \
+            abandoned), latest.safetensors is written, and the command to continue is printed. With no --epochs, --steps or --time, training runs for \
             \(TrainingDuration(seconds: TrainingOptions.defaultTimeBudgetSeconds)).
 
             With --json the progress goes to standard error and standard output gets one object when \

@@ -40,6 +40,52 @@ struct TrainCLITests {
         #expect((checkpoint.training?.step ?? 0) > 0)
     }
 
+    @Test("Ctrl-C in the middle of a long validation pass abandons it: exit 130 within seconds, saved, no record of the pass")
+    func interruptDuringValidation() throws {
+        let dir = try temporaryDirectory("signal-validation")
+        // 1.4 M symbols, half of them for validation, scored whole by a 512-unit model in chunks of
+        // 4 × 8: a pass of minutes (a 256-unit model took 28 s in a debug build on 2 Zen 3 cores),
+        // against steps of 32 symbols.
+        let corpus = try writeSmallCorpus(in: dir, repeats: 30_000)
+        let process = Process()
+        process.executableURL = CharNNBinary.url
+        process.arguments = ["train", corpus, "--out", dir + "/run", "--steps", "100", "--eval-every", "1", "--val-frac", "0.5",
+                             "--val-symbols", "10000000", "--layers", "1", "--hidden", "512", "--embedding", "8", "--batch", "4",
+                             "--seq", "8", "--threads", "1"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        var buffer = Data()
+        while !String(decoding: buffer, as: UTF8.self).contains("Training:") && Date() < deadline {
+            buffer += out.fileHandleForReading.availableData
+        }
+        // Step 1 takes milliseconds; its validation pass (--eval-every 1) is then under way.
+        Thread.sleep(forTimeInterval: 1.5)
+        let signalled = Date()
+        kill(process.processIdentifier, SIGINT)
+        // A pass that ran to its end would take minutes: give up on it after 60 s.
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        buffer += out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        watchdog.cancel()
+        let stdout = String(decoding: buffer, as: UTF8.self)
+        // Seconds, not the minutes the pass would take; the margin is wide for a loaded CI machine.
+        let waited = Date().timeIntervalSince(signalled)
+        #expect(waited < 30, "the pass was not abandoned: exit \(waited) s after SIGINT")
+        #expect(process.terminationStatus == 130, "stdout: \(stdout) stderr: \(stderr)")
+        #expect(stdout.contains("--resume"), "\(stdout)")
+        let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
+        #expect(checkpoint.training?.step == 1)
+        // The abandoned pass left no validation record, and no closing pass ran after the stop.
+        let logPath = dir + "/run/log.jsonl"
+        let records = FileManager.default.fileExists(atPath: logPath) ? try TrainingLog.read(url: URL(fileURLWithPath: logPath)) : []
+        #expect(records.allSatisfy { $0.valLoss == nil }, "\(records)")
+    }
+
     @Test("invalid values are rejected before any work, naming the option",
           arguments: [
             (["--batch", "0"], "--batch"), (["--hidden", "-3"], "--hidden"), (["--val-frac", "0.7"], "--val-frac"),

@@ -74,9 +74,7 @@ public struct CheckpointInfo: Sendable, Codable {
         info.charnnVersion = meta[CheckpointKey.charnnVersion]
         info.unicodeVersion = meta[CheckpointKey.unicodeVersion]
         info.storedChecksum = meta[CheckpointKey.tensorChecksum]
-        var crc = CRC32C()
-        for (_, tensor) in file.tensors { crc.update(tensor.bytes) }
-        info.computedChecksum = String(format: "%08x", crc.value)
+        info.computedChecksum = MetadataChecksum.tensorChecksum(file.tensors)
         info.checksumMatches = info.storedChecksum == info.computedChecksum
         do {
             let checkpoint = try Checkpoint(bytes: bytes, path: path)

@@ -49,8 +49,13 @@ package final class Evaluator {
     /// the B streams in `lent` (its training halves), rank 0 the leftover too, and the sums meet
     /// in one allreduce: every rank gets the same score, the one a single process computes but for
     /// the order of the final additions.
+    ///
+    /// `isCancelled` is asked between chunks of T steps; once it returns true (and it must keep
+    /// returning true), the pass stops early and throws ``ValidationCancelled``, on every rank if
+    /// any rank saw it: a long pass over a large validation split must not hold up a Ctrl-C.
     package func score(of model: CharModel, halves lent: [ModelWorkspace]?, threads: Int,
-               sampleSymbols: Int?, share: Range<Int>? = nil, group: ProcessGroup = .single) throws -> ValidationScore? {
+               sampleSymbols: Int?, share: Range<Int>? = nil, group: ProcessGroup = .single,
+               isCancelled: () -> Bool = { false }) throws -> ValidationScore? {
         let n = predictionCount
         guard n > 0 else { return nil }
         if config != model.config {
@@ -71,11 +76,12 @@ package final class Evaluator {
             if let lent { workspaces = lent } else { workspaces = try halves(for: model.config) }
             var shareSums = [Double](repeating: 0, count: share.count)
             total = try scoreInHalves(model, starts: Array(starts[share]), length: length, halves: workspaces,
-                                      threads: threads, segmentSums: &shareSums)
+                                      threads: threads, segmentSums: &shareSums, isCancelled: isCancelled)
             segmentSums.replaceSubrange(share, with: shareSums)
         } else {
             total = try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config), segmentSums: sums)
+                try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config), segmentSums: sums,
+                          isCancelled: isCancelled)
             }
         }
         var scored = segments * length
@@ -84,16 +90,25 @@ package final class Evaluator {
         if leftover > 0 && (!distributed || group.isRoot) {
             var ignored = [0.0]
             total += try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                try score(model, starts: [scored], length: leftover, workspace: singleWorkspace(model.config), segmentSums: sums)
+                try score(model, starts: [scored], length: leftover, workspace: singleWorkspace(model.config), segmentSums: sums,
+                          isCancelled: isCancelled)
             }
         }
         scored += leftover
+        // Asked once more after the chunks: a stream that stopped early saw it true, and it stays true.
+        var cancelled = isCancelled() ? 1.0 : 0.0
         if distributed {
-            var sums = segmentSums + [total]
+            var sums = segmentSums + [total, cancelled]
             try group.sum(&sums)
+            cancelled = sums.removeLast()
             total = sums.removeLast()
             segmentSums = sums
+        } else if group.size > 1 {
+            var flag = [cancelled]
+            try group.maximum(&flag)
+            cancelled = flag[0]
         }
+        if cancelled != 0 { throw ValidationCancelled() }
         return ValidationScore(meanLoss: total / Double(scored),
                                standardError: Self.standardError(segmentSums: segmentSums, length: length),
                                predictions: scored, availablePredictions: n)
@@ -112,7 +127,7 @@ package final class Evaluator {
     }
 
     private func scoreInHalves(_ model: CharModel, starts: [Int], length: Int, halves: [ModelWorkspace], threads: Int,
-                               segmentSums: inout [Double]) throws(ModelError) -> Double {
+                               segmentSums: inout [Double], isCancelled: () -> Bool) throws(ModelError) -> Double {
         guard halves.reduce(0, { $0 + $1.batch }) == starts.count, halves.allSatisfy({ $0.steps == steps }) else {
             throw .shapeMismatch("validation workspaces do not match \(starts.count) streams of \(steps) steps")
         }
@@ -126,7 +141,8 @@ package final class Evaluator {
                 first += workspace.batch
             }
             let totals = try runHalves(parts, threads: threads) { (part) throws(ModelError) -> Double in
-                try score(model, starts: part.starts, length: length, workspace: part.workspace, segmentSums: part.sums)
+                try score(model, starts: part.starts, length: length, workspace: part.workspace, segmentSums: part.sums,
+                          isCancelled: isCancelled)
             }
             return totals.reduce(0, +)
         }
@@ -134,14 +150,15 @@ package final class Evaluator {
 
     /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of
     /// up to the workspace's steps (the last one shorter). Each stream's own sum goes to `segmentSums`.
+    /// Stops early, with a partial sum, once `isCancelled` returns true.
     private func score(_ model: CharModel, starts: [Int], length: Int, workspace: ModelWorkspace,
-                       segmentSums: UnsafeMutableBufferPointer<Double>) throws(ModelError) -> Double {
+                       segmentSums: UnsafeMutableBufferPointer<Double>, isCancelled: () -> Bool) throws(ModelError) -> Double {
         let B = starts.count
         var state = RecurrentState(layers: model.config.layers, batch: B, hidden: model.config.hiddenSize)
         var inputs = [Int32](repeating: 0, count: B * workspace.steps), targets = inputs
         var total = 0.0
         var offset = 0
-        while offset < length {
+        while offset < length && !isCancelled() {
             let T = min(workspace.steps, length - offset)
             if inputs.count != B * T {
                 inputs = [Int32](repeating: 0, count: B * T)
@@ -199,3 +216,6 @@ public struct ValidationScore: Sendable, Equatable {
     /// True when only part of the split was scored.
     public var isSample: Bool { predictions < availablePredictions }
 }
+
+/// Thrown by a validation pass that was asked to stop before its end; the pass has no score.
+struct ValidationCancelled: Error {}

@@ -174,12 +174,14 @@ public struct Scorer {
     }
 
     /// Where `bytes` may be cut without changing normalization or symbol boundaries: just after
-    /// the last LF, or else between two ASCII bytes that are not CR LF. Nil if nowhere.
+    /// the last LF, or else between two ASCII bytes. Nil if nowhere.
     static func safeCut(_ bytes: [UInt8]) -> Int? {
         if let lf = bytes.lastIndex(of: 0x0A) { return lf + 1 }
+        // No LF below, so no CR LF either: two adjacent ASCII bytes are always two symbols, and
+        // neither composes with the other under NFC or NFKC.
         var i = bytes.count - 1
         while i > 0 {
-            if bytes[i] < 0x80 && bytes[i - 1] < 0x80 && !(bytes[i - 1] == 0x0D && bytes[i] == 0x0A) { return i }
+            if bytes[i] < 0x80 && bytes[i - 1] < 0x80 { return i }
             i -= 1
         }
         return nil

@@ -159,13 +159,19 @@ public final class TrainingRun {
         func closingSeconds() -> Double {
             (hasValidation ? expectedValidationSeconds(trainingRate: speed.overall, timeBudget: timeBudget) : 0) + saveSeconds
         }
+        // Set when a stop came in the middle of a validation pass, which was then abandoned.
+        var passCancelled = false
         func validate(smoothed: Double) throws {
             if hasValidation && trainer.state.validationSample == nil {
                 try chooseValidationSample(timeBudget: timeBudget, trainingRate: speed.overall, plannedSteps: totalSteps)
             }
-            if let score = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events) {
-                lastValidation = score
-                lastValidationLoss = score.meanLoss
+            do {
+                if let score = try evaluate(trainLoss: smoothed, speed: speed.rate, events: events, isCancelled: shouldStop) {
+                    lastValidation = score
+                    lastValidationLoss = score.meanLoss
+                }
+            } catch is ValidationCancelled {
+                passCancelled = true
             }
         }
 
@@ -206,13 +212,17 @@ public final class TrainingRun {
                                       validation: lastValidationLoss, standardError: lastValidation?.standardError,
                                       speed: speed.rate, session: sessionSeconds(), closing: closingSeconds())))
             if step % evalEvery() == 0 { try validate(smoothed: smoothed) }
+            // Every rank learns of a cancelled pass together (the pass agrees on it), so all stop here.
+            if passCancelled { reason = .interrupted; break }
             if step % options.saveEvery == 0 { try save(events: events) }
         }
-        // Data-parallel, an interrupt comes from mpirun's SIGTERM, which it follows with SIGKILL a
-        // second later (odls_base_sigkill_timeout): the save must not wait for a validation pass.
-        let saveAtOnce = reason == .interrupted && group.size > 1
+        // An interrupt saves at once, without a last validation pass: a pass over a large split can
+        // take minutes, and under mpirun, SIGKILL follows the SIGTERM a second later
+        // (odls_base_sigkill_timeout).
+        let saveAtOnce = reason == .interrupted
         if !saveAtOnce && trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
             try validate(smoothed: smoothed)
+            if passCancelled { reason = .interrupted }
         }
         try save(events: events)
         return TrainingSummary(
@@ -277,10 +287,18 @@ public final class TrainingRun {
     }
 
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
-    private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void) throws -> ValidationScore? {
+    /// A pass that `isCancelled` stops throws `ValidationCancelled` and leaves no record.
+    private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void,
+                          isCancelled: () -> Bool) throws -> ValidationScore? {
         if trainer.group.isRoot { try ensureDirectoryIntact() }
         let started = ContinuousClock.now
-        let validation = try trainer.validate()
+        let validation: ValidationScore?
+        do { validation = try trainer.validate(isCancelled: isCancelled) } catch let error as ValidationCancelled {
+            // The time it took still counts toward the run's elapsed time.
+            trainer.addElapsed((ContinuousClock.now - lastTick).seconds)
+            lastTick = ContinuousClock.now
+            throw error
+        }
         let now = ContinuousClock.now
         let seconds = (now - started).seconds
         if let validation, validation.predictions > 0 {

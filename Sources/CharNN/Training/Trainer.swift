@@ -188,8 +188,15 @@ public final class Trainer {
     /// (``TrainingState/validationSample``; the whole split while none is chosen), or nil without
     /// a validation split.
     public func validate() throws -> ValidationScore? {
+        try validate(isCancelled: { false })
+    }
+
+    /// As ``validate()``, stopping between chunks once `isCancelled` returns true: then it throws
+    /// `ValidationCancelled` (on every rank, if any rank saw it) and the pass has no score.
+    func validate(isCancelled: () -> Bool) throws -> ValidationScore? {
         try evaluator.score(of: evaluatedModel, halves: pass.workspaces, threads: state.options.threads,
-                            sampleSymbols: state.validationSample, share: pass.share, group: group)
+                            sampleSymbols: state.validationSample, share: pass.share, group: group,
+                            isCancelled: isCancelled)
     }
 
     /// Makes ``carried`` whole on every rank: each rank steps only its share's streams, so before
