@@ -104,9 +104,11 @@ struct TrainCLITests {
     @Test("a missing corpus, a too-small corpus and an existing run each give one clear line")
     func clearErrors() throws {
         let dir = try temporaryDirectory("errors")
-        let missing = try CharNNBinary.run(["train", dir + "/nope.txt", "--out", dir + "/run"])
+        let missing = try CharNNBinary.run(["train", dir + "/nope.txt", "--out", dir + "/new/parents/run"])
         #expect(missing.status != 0 && missing.stderr.contains("nope.txt"))
         #expect(missing.stderr.split(separator: "\n").count == 1)
+        // Nothing left behind: not the run directory, nor the parents made for it.
+        #expect(!FileManager.default.fileExists(atPath: dir + "/new"))
 
         let small = dir + "/small.txt"
         try "tiny text".write(toFile: small, atomically: true, encoding: .utf8)

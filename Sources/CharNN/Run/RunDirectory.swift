@@ -65,6 +65,13 @@ public struct RunDirectory: Sendable {
         if existed, !isDirectory.boolValue {
             throw RunError.unusableDirectory("\(path) exists and is not a directory")
         }
+        // The directories about to be made, deepest first: `--out a/b/run` may create a/ and a/b/ too.
+        var created: [String] = []
+        var missing = (path as NSString).standardizingPath
+        while !missing.isEmpty, missing != "/", !FileManager.default.fileExists(atPath: missing) {
+            created.append(missing)
+            missing = (missing as NSString).deletingLastPathComponent
+        }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -83,19 +90,24 @@ public struct RunDirectory: Sendable {
         } catch {
             lock.release()
             // Leave no empty directory behind for a run that never started.
-            if !existed { rmdir(path) }
+            Self.removeIfEmpty(created)
             throw error
         }
         removeStrayTemporaries()
-        lock.createdDirectory = !existed
+        lock.createdDirectories = created
         return lock
     }
 
-    /// Releases `lock` for a run that never started, and removes the directory if `prepare`
-    /// created it and it is still empty.
+    /// Releases `lock` for a run that never started, and removes the directories `prepare`
+    /// created for it (the run directory and any new parents) that are still empty.
     package func abandon(_ lock: RunLock) {
         lock.release()
-        if lock.createdDirectory { rmdir(path) }
+        Self.removeIfEmpty(lock.createdDirectories)
+    }
+
+    /// rmdir of each, deepest first; it removes only empty directories, so nothing else goes.
+    private static func removeIfEmpty(_ directories: [String]) {
+        for directory in directories { rmdir(directory) }
     }
 
     /// Deletes `.<file>.tmp-<pid>` files that `AtomicFile` left when its process was killed

@@ -19,9 +19,9 @@ package final class RunLock {
     /// releasing it), or nil when the file was new or released cleanly.
     package let staleHolder: Int32?
     private var fd: Int32
-    /// True when ``RunDirectory/prepare(_:)`` created the directory for this lock, so abandoning
-    /// the run may remove it again.
-    var createdDirectory = false
+    /// The directories ``RunDirectory/prepare(_:)`` created for this lock, the run directory first
+    /// and its new parents after it, so abandoning the run may remove them again.
+    var createdDirectories: [String] = []
 
     private init(path: String, fd: Int32, staleHolder: Int32?) {
         self.path = path
