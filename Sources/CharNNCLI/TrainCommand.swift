@@ -24,8 +24,8 @@ struct TrainCommand: ParsableCommand {
             in a browser).
 
             Stop at any time with Ctrl-C: the current step finishes (a validation pass under way is \
-            abandoned), latest.safetensors is written, and the command to continue is printed. With no --epochs, --steps or --time, training runs for \
-            \(TrainingDuration(seconds: TrainingOptions.defaultTimeBudgetSeconds)).
+            abandoned), latest.safetensors is written, and the command to continue is printed. With no \
+            --epochs, --steps or --time, training runs for \(TrainingDuration(seconds: TrainingOptions.defaultTimeBudgetSeconds)).
 
             With --json the progress goes to standard error and standard output gets one object when \
             the run ends: stop_reason (step_budget, time_budget or interrupted), steps, epochs, \
@@ -118,10 +118,9 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil {
             if resume { throw ValidationError("--init-from starts a new run and --resume continues one; choose one") }
             // The model fixes these: refuse them by name rather than ignore them.
-            let fixed: [(given: Bool, flag: String)] = [
-                (cell != nil, "--cell"), (layers != nil, "--layers"), (hidden != nil, "--hidden"), (embedding != nil, "--embedding"),
-            ] + text.givenCuttingFlags.map { (true, $0) }
-            if let flag = fixed.first(where: \.given)?.flag {
+            let given = [(cell != nil, "--cell"), (layers != nil, "--layers"), (hidden != nil, "--hidden"), (embedding != nil, "--embedding")]
+                .filter(\.0).map(\.1) + text.givenCuttingFlags
+            if let flag = given.first {
                 throw ValidationError("\(flag) cannot be given with --init-from: the model's cell, sizes and text options are fixed")
             }
         }

@@ -10,48 +10,20 @@ import Testing
 struct TrainCLITests {
     static let tiny = ["--layers", "1", "--hidden", "16", "--embedding", "8", "--batch", "4", "--seq", "8", "--threads", "1"]
 
-    @Test("SIGINT and SIGTERM end the step, save latest.safetensors, print the resume command and exit 130 / 143",
-          arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
-    func interrupt(signal: Int32, status: Int32) throws {
-        let dir = try temporaryDirectory("signal")
-        let corpus = try writeSmallCorpus(in: dir)
-        let process = Process()
-        process.executableURL = CharNNBinary.url
-        process.arguments = ["train", corpus, "--out", dir + "/run", "--time", "60s", "--eval-every", "1000000", "--save-every", "1000000"] + Self.tiny
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Wait until training is under way (the first line is printed before the first step).
-        let deadline = Date().addingTimeInterval(60)
-        var buffer = Data()
-        while !String(decoding: buffer, as: UTF8.self).contains("Training:") && Date() < deadline {
-            buffer += out.fileHandleForReading.availableData
-        }
-        Thread.sleep(forTimeInterval: 0.5)
-        kill(process.processIdentifier, signal)
-        buffer += out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let stdout = String(decoding: buffer, as: UTF8.self)
-        #expect(process.terminationStatus == status, "stdout: \(stdout) stderr: \(stderr)")
-        #expect(stdout.contains("--resume"), "\(stdout)")
-        let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
-        #expect((checkpoint.training?.step ?? 0) > 0)
+    /// What `charnn train ARGUMENTS` did when sent `signal` `delay` seconds after its first line
+    /// (printed before the first step). A run still going 60 s after the signal is killed.
+    struct Interrupted {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Seconds from the signal to the exit.
+        var waited: Double
     }
 
-    @Test("Ctrl-C in the middle of a long validation pass abandons it: exit 130 within seconds, saved, no record of the pass")
-    func interruptDuringValidation() throws {
-        let dir = try temporaryDirectory("signal-validation")
-        // 1.4 M symbols, half of them for validation, scored whole by a 512-unit model in chunks of
-        // 4 × 8: a pass of minutes (a 256-unit model took 28 s in a debug build on 2 Zen 3 cores),
-        // against steps of 32 symbols.
-        let corpus = try writeSmallCorpus(in: dir, repeats: 30_000)
+    static func interruptedTrain(_ arguments: [String], signal: Int32, after delay: Double) throws -> Interrupted {
         let process = Process()
         process.executableURL = CharNNBinary.url
-        process.arguments = ["train", corpus, "--out", dir + "/run", "--steps", "100", "--eval-every", "1", "--val-frac", "0.5",
-                             "--val-symbols", "10000000", "--layers", "1", "--hidden", "512", "--embedding", "8", "--batch", "4",
-                             "--seq", "8", "--threads", "1"]
+        process.arguments = ["train"] + arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -61,23 +33,49 @@ struct TrainCLITests {
         while !String(decoding: buffer, as: UTF8.self).contains("Training:") && Date() < deadline {
             buffer += out.fileHandleForReading.availableData
         }
-        // Step 1 takes milliseconds; its validation pass (--eval-every 1) is then under way.
-        Thread.sleep(forTimeInterval: 1.5)
+        Thread.sleep(forTimeInterval: delay)
         let signalled = Date()
-        kill(process.processIdentifier, SIGINT)
-        // A pass that ran to its end would take minutes: give up on it after 60 s.
+        kill(process.processIdentifier, signal)
         let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
         buffer += out.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         watchdog.cancel()
-        let stdout = String(decoding: buffer, as: UTF8.self)
+        return Interrupted(status: process.terminationStatus, stdout: String(decoding: buffer, as: UTF8.self), stderr: stderr,
+                           waited: Date().timeIntervalSince(signalled))
+    }
+
+    @Test("SIGINT and SIGTERM end the step, save latest.safetensors, print the resume command and exit 130 / 143",
+          arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func interrupt(signal: Int32, status: Int32) throws {
+        let dir = try temporaryDirectory("signal")
+        let corpus = try writeSmallCorpus(in: dir)
+        let run = try Self.interruptedTrain(
+            [corpus, "--out", dir + "/run", "--time", "60s", "--eval-every", "1000000", "--save-every", "1000000"] + Self.tiny,
+            signal: signal, after: 0.5)
+        #expect(run.status == status, "stdout: \(run.stdout) stderr: \(run.stderr)")
+        #expect(run.stdout.contains("--resume"), "\(run.stdout)")
+        let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
+        #expect((checkpoint.training?.step ?? 0) > 0)
+    }
+
+    @Test("Ctrl-C in the middle of a long validation pass abandons it: exit 130 within seconds, saved, no record of the pass")
+    func interruptDuringValidation() throws {
+        let dir = try temporaryDirectory("signal-validation")
+        // 1.4 M symbols, half of them for validation, scored whole by a 512-unit model in chunks of
+        // 4 × 8: a pass of minutes (a 256-unit model took 28 s in a debug build on 2 Zen 3 cores),
+        // against steps of 32 symbols. Step 1 takes milliseconds; 1.5 s after the first line its
+        // validation pass (--eval-every 1) is under way.
+        let corpus = try writeSmallCorpus(in: dir, repeats: 30_000)
+        let run = try Self.interruptedTrain(
+            [corpus, "--out", dir + "/run", "--steps", "100", "--eval-every", "1", "--val-frac", "0.5", "--val-symbols", "10000000",
+             "--layers", "1", "--hidden", "512", "--embedding", "8", "--batch", "4", "--seq", "8", "--threads", "1"],
+            signal: SIGINT, after: 1.5)
         // Seconds, not the minutes the pass would take; the margin is wide for a loaded CI machine.
-        let waited = Date().timeIntervalSince(signalled)
-        #expect(waited < 30, "the pass was not abandoned: exit \(waited) s after SIGINT")
-        #expect(process.terminationStatus == 130, "stdout: \(stdout) stderr: \(stderr)")
-        #expect(stdout.contains("--resume"), "\(stdout)")
+        #expect(run.waited < 30, "the pass was not abandoned: exit \(run.waited) s after SIGINT")
+        #expect(run.status == 130, "stdout: \(run.stdout) stderr: \(run.stderr)")
+        #expect(run.stdout.contains("--resume"), "\(run.stdout)")
         let checkpoint = try Checkpoint.load(from: dir + "/run/latest.safetensors")
         #expect(checkpoint.training?.step == 1)
         // The abandoned pass left no validation record, and no closing pass ran after the stop.

@@ -219,8 +219,7 @@ public final class TrainingRun {
         // An interrupt saves at once, without a last validation pass: a pass over a large split can
         // take minutes, and under mpirun, SIGKILL follows the SIGTERM a second later
         // (odls_base_sigkill_timeout).
-        let saveAtOnce = reason == .interrupted
-        if !saveAtOnce && trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
+        if reason != .interrupted && trainer.state.step > startStep && trainer.state.step % evalEvery() != 0, let smoothed = smoother.value {
             try validate(smoothed: smoothed)
             if passCancelled { reason = .interrupted }
         }
@@ -295,8 +294,9 @@ public final class TrainingRun {
         let validation: ValidationScore?
         do { validation = try trainer.validate(isCancelled: isCancelled) } catch let error as ValidationCancelled {
             // The time it took still counts toward the run's elapsed time.
-            trainer.addElapsed((ContinuousClock.now - lastTick).seconds)
-            lastTick = ContinuousClock.now
+            let now = ContinuousClock.now
+            trainer.addElapsed((now - lastTick).seconds)
+            lastTick = now
             throw error
         }
         let now = ContinuousClock.now
