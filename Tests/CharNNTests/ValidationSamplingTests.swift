@@ -134,20 +134,23 @@ struct ValidationSamplingTests {
         let passSeconds = try #require(last.valSeconds)
         // The test means something only if scoring the whole split would have blown the budget,
         // at the speed this very run measured.
-        try #require(passSeconds / Double(scored) * Double(available) > budget,
-                     "the corpus is too small for this machine: the whole split takes \(passSeconds / Double(scored) * Double(available)) s")
+        let wholeSplitSeconds = passSeconds / Double(scored) * Double(available)
+        try #require(wholeSplitSeconds > budget,
+                     "the corpus is too small for this machine: the whole split takes \(wholeSplitSeconds) s")
         #expect(scored < available && scored == summary.lastValidation?.predictions)
         #expect(last.valStandardError != nil && last.valStandardError == summary.lastValidation?.standardError)
-        // Every pass stays near its tenth of the budget (the first is sized from the training
-        // speed, before any pass was measured), and the run, its last validation included, ends
-        // within the budget plus about one step.
-        // (Half the budget at most: the suite runs other tests beside this one, so a pass can run
-        // slower than the speed it was sized from; a whole-split pass would take about 2× the budget.)
-        for record in records { #expect((record.valSeconds ?? 0) <= budget * 0.5, "\(record)") }
+        // Every pass stays well under a whole-split pass (each is sized to a tenth of the budget;
+        // the first from the training speed, before any pass was measured), and the run, its last
+        // validation included, ends nearer its budget than the budget plus a whole-split pass,
+        // which is where a run that scored the whole split would end.
+        // The bounds are halves, not the design's tenth: the suite runs other tests beside this
+        // one on two cores, so a pass can run 2-3× slower than the speed it was sized from
+        // (CI once saw 5.4 s for this 4 s budget). Both still fail for the bug they guard.
+        for record in records { #expect((record.valSeconds ?? 0) <= wholeSplitSeconds * 0.5, "\(record)") }
         let stepSeconds = Double(options.batch * options.sequenceLength) / summary.charsPerSecond
         #expect(last.elapsedSeconds <= summary.elapsedSeconds)
-        #expect(summary.elapsedSeconds <= budget * 1.25 + 2 * stepSeconds,
-                "\(summary.elapsedSeconds) s for a \(budget) s budget (a step takes \(stepSeconds) s)")
+        #expect(summary.elapsedSeconds <= budget + wholeSplitSeconds * 0.5 + 2 * stepSeconds,
+                "\(summary.elapsedSeconds) s for a \(budget) s budget (a whole-split pass: \(wholeSplitSeconds) s)")
         // The sample is part of the run: a resume scores the same one, --val-symbols replaces it.
         let saved = try Checkpoint.load(from: dir + "/run/latest.safetensors")
         #expect(saved.training?.validationSample == scored)
