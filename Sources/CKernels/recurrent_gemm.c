@@ -2,8 +2,8 @@
 // training step. OpenBLAS repacks the whole weight matrix on every call; at the LSTM's per-step
 // shapes (M = batch ≈ 50, N·K = 4H·H) that copy costs as much as a third of the product. Here B
 // is packed into panels of 32 columns, K-major, so a micro-kernel streams each panel once per
-// block of rows of A: 6×32 with 12 zmm accumulators on AVX-512, 6×16 over each half of a panel
-// with 12 ymm accumulators on AVX2 + FMA, one source of packed panels for both. The caller uses
+// block of rows of A: 6×32 with 12 zmm accumulators on AVX-512, 3×32 with 12 ymm accumulators on
+// AVX2 + FMA, one source of packed panels for both. The caller uses
 // it where ck_packed_gemm_supported() (either of those, and CHARNN_SIMD not narrower) and
 // OpenBLAS elsewhere; there a portable C loop over the same panels still gives the product, for
 // tests and for CPUs that are not x86-64.
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MR 6
+#define MR_AVX2 3
 
 size_t ck_packed_b_floats(size_t k, size_t n) { return k * ((n + NR - 1) / NR) * NR; }
 
@@ -110,39 +111,35 @@ __attribute__((target("avx512f"))) static void ck_gemm_panels_avx512(const float
     }
 }
 
-// AVX2 + FMA over the same panels. With 16 ymm registers a 6×32 block does not fit (24
-// accumulators), so each 32-column panel is run as two 16-column halves: R ≤ 6 rows × 2 ymm = 12
-// accumulators, 2 loads of B and 1 broadcast of A, 15 registers. R is a constant in every call
-// (ck_avx2_block's switch), so each row count compiles to its own loop without a test per row.
-// cols is how many of the half's 16 columns exist (≤ 0 when the half lies past N).
-__attribute__((target("avx2,fma"), always_inline)) static inline void ck_kernel_rx16(
+// AVX2 + FMA over the same panels: R ≤ 3 rows × the whole 32-column panel, 12 ymm accumulators.
+// Each k reads one contiguous 128-byte row of the panel (4 loads) for 12 FMAs and 3 broadcasts of
+// A. An earlier 6 × 16 tile over each half of a panel (2 loads and 6 broadcasts per 12 FMAs, every
+// other cache line of the panel per pass) ran 0.65–0.9× as fast at training's shapes on Zen 3
+// (m = 25: n = 2048, k = 512 and n = 512, k = 2048; hot caches, alternating rounds). R is a constant
+// in every call (ck_avx2_block's switch), so each row count compiles to its own loop.
+// cols is how many of the panel's 32 columns exist.
+__attribute__((target("avx2,fma"), always_inline)) static inline void ck_kernel_rx32_avx2(
     const int R, const float *a, size_t lda, const float *bp, size_t k, float *c, size_t ldc, ptrdiff_t cols) {
-    __m256 acc[MR][2];
-    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    __m256 acc[MR_AVX2][4];
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < 4; q++) acc[r][q] = _mm256_setzero_ps();
     for (size_t kk = 0; kk < k; kk++) {
-        __m256 b0 = _mm256_loadu_ps(bp + kk * NR), b1 = _mm256_loadu_ps(bp + kk * NR + 8);
-        for (int r = 0; r < R; r++) {
-            __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
-            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+        for (int q = 0; q < 4; q++) {
+            __m256 b = _mm256_loadu_ps(bp + kk * NR + 8 * q);
+            for (int r = 0; r < R; r++) acc[r][q] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r * lda + kk), b, acc[r][q]);
         }
     }
-    for (int r = 0; r < R; r++) {
-        ck_add_store8(c + r * ldc, acc[r][0], cols);
-        ck_add_store8(c + r * ldc + 8, acc[r][1], cols - 8);
-    }
+    for (int r = 0; r < R; r++)
+        for (int q = 0; q < 4; q++) ck_add_store8(c + r * ldc + 8 * q, acc[r][q], cols - 8 * q);
 }
 
 __attribute__((target("avx2,fma"))) static void ck_avx2_block(size_t rows, const float *a, size_t lda,
                                                              const float *bp, size_t k, float *c, size_t ldc,
                                                              ptrdiff_t cols) {
     switch (rows) {
-    case 6: ck_kernel_rx16(6, a, lda, bp, k, c, ldc, cols); break;
-    case 5: ck_kernel_rx16(5, a, lda, bp, k, c, ldc, cols); break;
-    case 4: ck_kernel_rx16(4, a, lda, bp, k, c, ldc, cols); break;
-    case 3: ck_kernel_rx16(3, a, lda, bp, k, c, ldc, cols); break;
-    case 2: ck_kernel_rx16(2, a, lda, bp, k, c, ldc, cols); break;
-    default: ck_kernel_rx16(1, a, lda, bp, k, c, ldc, cols); break;
+    case 3: ck_kernel_rx32_avx2(3, a, lda, bp, k, c, ldc, cols); break;
+    case 2: ck_kernel_rx32_avx2(2, a, lda, bp, k, c, ldc, cols); break;
+    default: ck_kernel_rx32_avx2(1, a, lda, bp, k, c, ldc, cols); break;  // not reached: m = 1 has its own kernel
     }
 }
 
@@ -168,9 +165,8 @@ __attribute__((target("avx2,fma"))) static void ck_kernel_1x32_avx2(const float 
     for (int q = 0; q < 4; q++) ck_add_store8(c + 8 * q, _mm256_add_ps(acc[0][q], acc[1][q]), (ptrdiff_t)cols - 8 * q);
 }
 
-// Panels [p0, p1) with AVX2. Rows go in ⌈m/6⌉ blocks of nearly equal size (25 = 5 × 5, 50 = 5 × 6 +
-// 4 × 5) rather than 6, 6, …, remainder: a block of one or two rows keeps only two or four FMA
-// chains busy, latency-bound, and training's half-batches (m ≈ 25) would end in one.
+// Panels [p0, p1) with AVX2. Rows go in ⌈m/3⌉ blocks of nearly equal size (25 = 7 × 3 + 2 × 2)
+// rather than 3, 3, …, remainder: a block of one row keeps only four FMA chains busy, latency-bound.
 __attribute__((target("avx2,fma"))) static void ck_gemm_panels_avx2(const float *a, size_t m, size_t k,
                                                                    const float *packed, float *c, size_t n,
                                                                    size_t p0, size_t p1) {
@@ -181,15 +177,14 @@ __attribute__((target("avx2,fma"))) static void ck_gemm_panels_avx2(const float 
         }
         return;
     }
-    size_t blocks = (m + MR - 1) / MR, base = m / blocks, larger = m % blocks;
+    size_t blocks = (m + MR_AVX2 - 1) / MR_AVX2, base = m / blocks, larger = m % blocks;
     for (size_t p = p0; p < p1; p++) {
         const float *bp = packed + p * k * NR;
         ptrdiff_t cols = (ptrdiff_t)(n - p * NR < NR ? n - p * NR : NR);
         size_t r = 0;
         for (size_t b = 0; b < blocks; b++) {
             size_t rows = base + (b < larger);
-            for (int h = 0; h < 2; h++)  // the second half finds the block's rows of A in L1
-                ck_avx2_block(rows, a + r * k, k, bp + 16 * h, k, c + r * n + p * NR + 16 * h, n, cols - 16 * h);
+            ck_avx2_block(rows, a + r * k, k, bp, k, c + r * n + p * NR, n, cols);
             r += rows;
         }
     }

@@ -54,9 +54,10 @@ struct BLASTests {
 @Suite("Packed recurrent GEMM")
 struct PackedGEMMTests {
     /// Small awkward shapes, and shapes that reach every loop of the AVX2 and AVX-512 kernels: m = 1
-    /// (the batch-1 kernel, odd k), m = 25 and 64 (row blocks of 5, and of 6 and 5: training's
-    /// half-batch), n = 268 (a partial last panel whose second 16-column half is empty), n = 67
-    /// (3 columns into the third panel) with k = 268.
+    /// (the batch-1 kernel, odd k), m = 25 and 64 (AVX-512 row blocks of 5, and of 6 and 5: training's
+    /// half-batch; AVX2 blocks of 3 and 2), m = 2 and 7 (one AVX2 block of 2; 3, 2, 2), n = 268 (a
+    /// partial last panel of 12 columns: one full and one masked group of 8, two empty), n = 67 (3
+    /// columns into the third panel) with k = 268.
     @Test("matches BLAS for W·x and Wᵀ·x packings, at awkward shapes, on 1 and 2 threads, in every variant",
           arguments: [(1, 4, 3), (1, 100, 131), (7, 40, 5), (50, 96, 24), (13, 33, 65),
                       (1, 268, 1025), (25, 268, 67), (64, 67, 268), (2, 520, 64)])
