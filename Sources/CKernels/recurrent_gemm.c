@@ -213,9 +213,9 @@ static void ck_gemm_panels_portable(const float *a, size_t m, size_t k, const fl
 // Measured against OpenBLAS 0.3.21 at training's per-step shapes with scripts/packed-gemm-bench.c
 // (one thread, packing charged at 1/T per step): on Zen 4 (AVX-512) the packed kernel ran 113
 // GFLOP/s to OpenBLAS's 86 at 50×512·512×2048. On Zen 3 (AVX2, OpenBLAS's Zen kernels), at the
-// half-batch m = 25 that each core runs in training, it was 1.1–1.7× OpenBLAS forward and
-// 1.0–1.4× backward for H = 128…512 (m = 50: 0.95–1.26×); at m = 1 the fp32 panels ran 0.94–1.33×
-// sgemv and the bf16 panels 2.0–3.3×. docs/simd.md has the table. The baseline variant's portable
+// half-batch m = 25 that each core runs in training, the 3×32 tile was 1.4–2.1× OpenBLAS forward
+// and 1.1–1.4× backward for H = 128…512 (m = 50: 1.07–1.24×); at m = 1 the fp32 panels ran
+// 1.04–1.32× sgemv and the bf16 panels 1.9–2.7×. docs/simd.md has the table. The baseline variant's portable
 // loop is far slower than OpenBLAS.
 int ck_panel_kernels_fast(int level) { return level == 1 || level == 2; }
 

@@ -65,4 +65,25 @@ struct OpenBLASRuntimeTests {
         let marked = try Self.doctor([OpenBLASRuntime.reexecMarker: "1"])
         #expect(marked["openblas_thread_timeout"] as? String == "default", "\(marked)")
     }
+
+    @Test("setThreads waits for a withThreads body under way on another thread, and leaves its count alone")
+    func setThreadsWaitsForTheLock() {
+        let found = OpenBLASRuntime.threads
+        let held = found == 1 ? 2 : 1
+        let started = DispatchSemaphore(value: 0), ended = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var seenAtEnd = 0
+        Thread.detachNewThread {
+            OpenBLASRuntime.withThreads(held) {
+                started.signal()
+                Thread.sleep(forTimeInterval: 0.3)  // long enough for the set below to land here, unlocked
+                seenAtEnd = OpenBLASRuntime.threads
+            }
+            ended.signal()
+        }
+        started.wait()
+        OpenBLASRuntime.setThreads(found)
+        ended.wait()
+        #expect(seenAtEnd == held, "the count changed under a withThreads body")
+        #expect(OpenBLASRuntime.threads == found)
+    }
 }

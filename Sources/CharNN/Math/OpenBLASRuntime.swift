@@ -23,7 +23,14 @@ import Synchronization
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// Sets OpenBLAS's thread count; it takes effect for the next call.
+    ///
+    /// It waits for a ``withThreads(_:_:)`` body under way on another thread to end, so a run that
+    /// sets its count as it starts never changes the count under another caller's products.
     public static func setThreads(_ count: Int) {
+        threadCountOwner.withLock { _ in setThreadsUnlocked(count) }
+    }
+
+    private static func setThreadsUnlocked(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
     }
 
@@ -42,9 +49,9 @@ import Synchronization
     package static func withThreads(_ count: Int, _ body: () -> Void) {
         threadCountOwner.withLock { _ in
             let previous = threads
-            if previous != max(1, count) { setThreads(count) }
+            if previous != max(1, count) { setThreadsUnlocked(count) }
             body()
-            if threads != previous { setThreads(previous) }
+            if threads != previous { setThreadsUnlocked(previous) }
         }
     }
 
