@@ -3,10 +3,10 @@
 // shapes (M = batch ≈ 50, N·K = 4H·H) that copy costs as much as a third of the product. Here B
 // is packed into panels of 32 columns, K-major, so a micro-kernel streams each panel once per
 // block of rows of A: 6×32 with 12 zmm accumulators on AVX-512, 3×32 with 12 ymm accumulators on
-// AVX2 + FMA, one source of packed panels for both. The caller uses
-// it where ck_packed_gemm_supported() (either of those, and CHARNN_SIMD not narrower) and
-// OpenBLAS elsewhere; there a portable C loop over the same panels still gives the product, for
-// tests and for CPUs that are not x86-64.
+// AVX2 + FMA, one source of packed panels for both. The caller uses it where
+// ck_packed_gemm_supported() (either of those, and CHARNN_SIMD not narrower) and OpenBLAS elsewhere;
+// there a portable C loop over the same panels still gives the product, for tests and for CPUs
+// that are not x86-64.
 #include "ckernels.h"
 #include "kernels_variants.h"
 #include "panel_store.h"
@@ -126,7 +126,8 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void ck_kernel_
     for (size_t kk = 0; kk < k; kk++) {
         for (int q = 0; q < 4; q++) {
             __m256 b = _mm256_loadu_ps(bp + kk * NR + 8 * q);
-            for (int r = 0; r < R; r++) acc[r][q] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r * lda + kk), b, acc[r][q]);
+            for (int r = 0; r < R; r++)
+                acc[r][q] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + r * lda + kk), b, acc[r][q]);
         }
     }
     for (int r = 0; r < R; r++)
@@ -215,8 +216,8 @@ static void ck_gemm_panels_portable(const float *a, size_t m, size_t k, const fl
 // GFLOP/s to OpenBLAS's 86 at 50×512·512×2048. On Zen 3 (AVX2, OpenBLAS's Zen kernels), at the
 // half-batch m = 25 that each core runs in training, the 3×32 tile was 1.4–2.1× OpenBLAS forward
 // and 1.1–1.4× backward for H = 128…512 (m = 50: 1.07–1.24×); at m = 1 the fp32 panels ran
-// 1.04–1.32× sgemv and the bf16 panels 1.9–2.7×. docs/simd.md has the table. The baseline variant's portable
-// loop is far slower than OpenBLAS.
+// 1.04–1.32× sgemv and the bf16 panels 1.9–2.7×. docs/simd.md has the table. The baseline
+// variant's portable loop is far slower than OpenBLAS.
 int ck_panel_kernels_fast(int level) { return level == 1 || level == 2; }
 
 int ck_packed_gemm_supported(void) { return ck_panel_kernels_fast(ck_simd_level()); }
