@@ -65,7 +65,13 @@ struct OpenBLASRuntimeTests {
         let marked = try Self.doctor([OpenBLASRuntime.reexecMarker: "1"])
         #expect(marked["openblas_thread_timeout"] as? String == "default", "\(marked)")
     }
+}
 
+/// OpenBLAS's thread count is one setting for the whole process. This suite holds it at another
+/// value for a moment, so scripts/test runs it apart from the parallel tests (with the others that
+/// touch the count), where it would change the bits of a product that does not hold the lock.
+@Suite("OpenBLAS: the thread count's lock", .timeLimit(.minutes(1)))
+struct OpenBLASThreadCountTests {
     @Test("setThreads waits for a withThreads body under way on another thread, and leaves its count alone")
     func setThreadsWaitsForTheLock() {
         let found = OpenBLASRuntime.threads
