@@ -67,9 +67,10 @@ struct OpenBLASRuntimeTests {
     }
 }
 
-/// OpenBLAS's thread count is one setting for the whole process. This suite holds it at another
-/// value for a moment, so scripts/test runs it apart from the parallel tests (with the others that
-/// touch the count), where it would change the bits of a product that does not hold the lock.
+/// OpenBLAS's thread count is one setting for the whole process, and this suite holds it at another
+/// value for 0.3 s and then reads it back. So scripts/test runs it apart from the parallel tests, with
+/// the others that touch the count: beside `TrainingDataTests` its last check read the count that a
+/// validation pass's `withThreads(1)` had set meanwhile.
 @Suite("OpenBLAS: the thread count's lock", .timeLimit(.minutes(1)))
 struct OpenBLASThreadCountTests {
     @Test("setThreads waits for a withThreads body under way on another thread, and leaves its count alone")

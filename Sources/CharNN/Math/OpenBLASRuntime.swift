@@ -25,7 +25,8 @@ import Synchronization
     /// Sets OpenBLAS's thread count; it takes effect for the next call.
     ///
     /// It waits for a ``withThreads(_:_:)`` body under way on another thread to end, so a run that
-    /// sets its count as it starts never changes the count under another caller's products.
+    /// sets its count as it starts never changes the count under another caller's products. Do not
+    /// call it inside such a body: the lock is not recursive.
     public static func setThreads(_ count: Int) {
         threadCountOwner.withLock { _ in setThreadsUnlocked(count) }
     }
