@@ -187,14 +187,13 @@ public final class TrainingRun {
             let loss: Double
             let stepStart = clock.now
             do { loss = try trainer.step() } catch {
-                trainer.addElapsed((clock.now - lastTick).seconds)
+                countElapsed(until: clock.now)
                 throw error
             }
             let now = clock.now
             // Elapsed time counts validation and saving too; the speed counts only training steps.
-            trainer.addElapsed((now - lastTick).seconds)
+            countElapsed(until: now)
             speed.add(symbols: trainer.symbolsPerStep, seconds: (now - stepStart).seconds)
-            lastTick = now
             lastLoss = loss
             let smoothed = smoother.add(loss)
             let step = trainer.state.step
@@ -285,6 +284,12 @@ public final class TrainingRun {
             etaSeconds: eta, learningRate: trainer.learningRate)
     }
 
+    /// Adds the time since the last count to the run's elapsed time (``Trainer/addElapsed(_:)``).
+    private func countElapsed(until now: ContinuousClock.Instant) {
+        trainer.addElapsed((now - lastTick).seconds)
+        lastTick = now
+    }
+
     /// Validates, logs, redraws the plot, and saves `best.safetensors` on a new best.
     /// A pass that `isCancelled` stops throws `ValidationCancelled` and leaves no record.
     private func evaluate(trainLoss: Double, speed: Double, events: (TrainingEvent) -> Void,
@@ -293,10 +298,7 @@ public final class TrainingRun {
         let started = ContinuousClock.now
         let validation: ValidationScore?
         do { validation = try trainer.validate(isCancelled: isCancelled) } catch let error as ValidationCancelled {
-            // The time it took still counts toward the run's elapsed time.
-            let now = ContinuousClock.now
-            trainer.addElapsed((now - lastTick).seconds)
-            lastTick = now
+            countElapsed(until: ContinuousClock.now)  // the abandoned pass's time still counts
             throw error
         }
         let now = ContinuousClock.now
@@ -305,8 +307,7 @@ public final class TrainingRun {
             validationSecondsPerPrediction = seconds / Double(validation.predictions)
         }
         // The record's elapsed time includes this pass.
-        trainer.addElapsed((now - lastTick).seconds)
-        lastTick = now
+        countElapsed(until: now)
         let isBest = validation.map { trainer.recordValidation($0.meanLoss) } ?? false
         // Every rank has the same score, so the same isBest: the collective below is taken by all.
         if isBest { try trainer.gatherCarriedState() }
