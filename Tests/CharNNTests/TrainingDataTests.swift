@@ -1,4 +1,4 @@
-import CharNN
+@_spi(Internals) import CharNN
 import Testing
 
 @Suite("Training data: streams, split and evaluation order")
@@ -71,19 +71,28 @@ struct TrainingDataTests {
         #expect(try Evaluator(tokens: .u16([3]), batch: 2, steps: 2).meanLoss(of: model) == nil)
     }
 
-    @Test("validation gives the same bits on one thread and two (each scores half of the streams)")
+    @Test("validation gives the same bits on one thread and two (each scores half of the streams), whatever OpenBLAS count another caller left set")
     func evaluationThreads() throws {
         let model = try CharModel(config: ModelConfig(vocabularySize: 9, embeddingSize: 5, hiddenSize: 256, layers: 2), seed: 2)
         var rng = RandomGenerator(seed: 6)
-        let ids = (0..<700).map { _ in UInt16(rng.next() % 9) }
-        var losses: [Double] = []
-        for threads in [1, 2, 1] {
-            let evaluator = Evaluator(tokens: .u16(ids), batch: 32, steps: 9)
-            evaluator.threads = threads
-            losses.append(try #require(try evaluator.meanLoss(of: model)))
+        // 699 predictions over 32 streams leave 27 to the batch-1 pass, and 20 symbols are fewer
+        // than the streams, so the whole of them goes through it. OpenBLAS's sums for that pass's
+        // [9, 256] · [256, 1024] product differ between one thread and two on the machines seen,
+        // which is what made this test fail in CI when a concurrent training run had set 2.
+        for count in [700, 20] {
+            let ids = (0..<count).map { _ in UInt16(rng.next() % 9) }
+            var losses: [Double] = []
+            let found = OpenBLASRuntime.threads
+            for (threads, blasThreads) in [(1, 1), (2, 2), (1, 2), (2, 1)] {
+                OpenBLASRuntime.setThreads(blasThreads)
+                let evaluator = Evaluator(tokens: .u16(ids), batch: 32, steps: 9)
+                evaluator.threads = threads
+                losses.append(try #require(try evaluator.meanLoss(of: model)))
+            }
+            OpenBLASRuntime.setThreads(found)
+            #expect(Set(losses).count == 1, "\(count) symbols: \(losses)")
+            #expect(losses[0] > 1 && losses[0] < 4)
         }
-        #expect(losses[0] == losses[1] && losses[1] == losses[2], "\(losses)")
-        #expect(losses[0] > 1 && losses[0] < 4)
     }
 }
 

@@ -79,9 +79,12 @@ package final class Evaluator {
                                       threads: threads, segmentSums: &shareSums, isCancelled: isCancelled)
             segmentSums.replaceSubrange(share, with: shareSums)
         } else {
-            total = try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                try score(model, starts: starts, length: length, workspace: singleWorkspace(model.config), segmentSums: sums,
-                          isCancelled: isCancelled)
+            let workspace = try singleWorkspace(model.config)
+            total = try withOneBLASThread { () throws(ModelError) -> Double in
+                try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+                    try score(model, starts: starts, length: length, workspace: workspace, segmentSums: sums,
+                              isCancelled: isCancelled)
+                }
             }
         }
         var scored = segments * length
@@ -89,9 +92,12 @@ package final class Evaluator {
         let leftover = length == segmentLength ? n - scored : 0
         if leftover > 0 && (!distributed || group.isRoot) {
             var ignored = [0.0]
-            total += try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                try score(model, starts: [scored], length: leftover, workspace: singleWorkspace(model.config), segmentSums: sums,
-                          isCancelled: isCancelled)
+            let workspace = try singleWorkspace(model.config)
+            total += try withOneBLASThread { () throws(ModelError) -> Double in
+                try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+                    try score(model, starts: [scored], length: leftover, workspace: workspace, segmentSums: sums,
+                              isCancelled: isCancelled)
+                }
             }
         }
         scored += leftover
@@ -146,6 +152,16 @@ package final class Evaluator {
             }
             return totals.reduce(0, +)
         }
+    }
+
+    /// `body`'s result, computed with OpenBLAS held at one thread, as the halves are (`runHalves`).
+    /// OpenBLAS's sums depend on its thread count, and the batch-1 passes must not take whatever
+    /// count another caller (a training run in the same process) left set: validation then gave
+    /// different bits from one run to the next.
+    private func withOneBLASThread(_ body: () throws(ModelError) -> Double) throws(ModelError) -> Double {
+        var result = Result<Double, ModelError>.success(0)
+        OpenBLASRuntime.withThreads(1) { result = Result { () throws(ModelError) -> Double in try body() } }
+        return try result.get()
     }
 
     /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of
