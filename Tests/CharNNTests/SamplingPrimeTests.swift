@@ -30,4 +30,24 @@ struct SamplingPrimeTests {
         for i in 0..<(streams * config.vocabularySize) { gap = max(gap, abs(short.logits[i] - stepped.logits[i])) }
         #expect(gap > 1e-3, "a state one symbol behind should change the logits (gap \(gap))")
     }
+
+    /// OpenBLAS's sums for the prime pass's [256, 256] · [256, 1024] products differ between one
+    /// thread and two, so a pass that took whatever count another caller had set (a concurrent
+    /// request's step at one thread) left a different state, and the same seed another text.
+    @Test("the batched prime leaves the same bits whatever OpenBLAS count another caller left set")
+    func primeIgnoresTheProcessThreadCount() throws {
+        let config = ModelConfig(vocabularySize: 11, embeddingSize: 5, hiddenSize: 256, layers: 2)
+        let model = try CharModel(config: config, seed: 7)
+        var rng = RandomGenerator(seed: 5)
+        let prime = ArraySlice((0..<600).map { _ in Int32(rng.next() % 11) })
+        let found = OpenBLASRuntime.threads
+        var states: [RecurrentState] = []
+        for count in [1, 2, 1] {
+            OpenBLASRuntime.setThreads(count)
+            states.append(try Sampler.state(after: prime, model: model))
+        }
+        OpenBLASRuntime.setThreads(found)
+        #expect(states[0].h == states[1].h && states[0].c == states[1].c && states[1].h == states[2].h)
+        #expect(states[0].h.contains { $0 != 0 })
+    }
 }

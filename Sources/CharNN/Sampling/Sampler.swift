@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Generates text from a model, symbol by symbol, for one or several independent streams.
 ///
 /// The prime text (if any) is fed through the model first; with none, generation starts after a
@@ -60,6 +64,11 @@ public final class Sampler: Sequence, IteratorProtocol {
     }
 
     /// The state of one stream after reading `tokens` from the zero state.
+    ///
+    /// Each chunk's products run with OpenBLAS held at ``primeBLASThreads``, under the lock
+    /// `OpenBLASRuntime.withThreads` holds: OpenBLAS's sums depend on its thread count, so a prime
+    /// read while another caller (a concurrent request's step at one thread) had set another count
+    /// left a different state, and the same seed could then give a different text.
     static func state(after tokens: ArraySlice<Int32>, model: CharModel, chunk: Int = 256) throws(ModelError) -> RecurrentState {
         let config = model.config
         var state = RecurrentState(layers: config.layers, batch: 1, hidden: config.hiddenSize)
@@ -67,11 +76,21 @@ public final class Sampler: Sequence, IteratorProtocol {
         var start = tokens.startIndex
         while start < tokens.endIndex {
             let end = Swift.min(start + chunk, tokens.endIndex)
-            _ = try model.forward(tokens: Array(tokens[start..<end]), state: &state, workspace: workspace)
+            var failure: ModelError?
+            OpenBLASRuntime.withThreads(primeBLASThreads) {
+                do throws(ModelError) {
+                    _ = try model.forward(tokens: Array(tokens[start..<end]), state: &state, workspace: workspace)
+                } catch { failure = error }
+            }
+            if let failure { throw failure }
             start = end
         }
         return state
     }
+
+    /// OpenBLAS threads for a prime's batched pass: two where there are two cores, as its
+    /// [chunk, H] products gain from both, whatever count the steps that follow use.
+    static let primeBLASThreads = Swift.min(2, Swift.max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     private func feed(_ token: Int32) {
         for n in 0..<streams { tokens[n] = token }
