@@ -48,7 +48,7 @@ struct InspectCommand: ParsableCommand {
         }
         if let step = info.step {
             print("training:    step \(step), epoch \(info.epoch ?? 0)" + (info.bestValidationLoss.map { String(format: ", best validation loss %.4f nats/char", $0) } ?? "")
-                  + (info.weightDrop.map { ", --weight-drop \($0)" } ?? ""))
+                  + (info.weightDrop.map { ", --weight-drop \($0)" } ?? "") + (info.lockedDropout ? ", --locked-dropout" : ""))
         }
         if let decay = info.averageDecay {
             print("weights:     moving average (--average-decay \(decay)); the raw weights training resumes from are stored as training.weights.*")

@@ -8,7 +8,7 @@ enum OptionNames {
         // TrainingOptions
         "cell": "--cell", "layers": "--layers", "hiddenSize": "--hidden", "embeddingSize": "--embedding", "dropout": "--dropout",
         "batch": "--batch", "sequenceLength": "--seq", "learningRate": "--lr", "schedule": "--lr-schedule",
-        "warmupSteps": "--warmup-steps", "clip": "--clip", "averageDecay": "--average-decay", "weightDrop": "--weight-drop", "epochs": "--epochs",
+        "warmupSteps": "--warmup-steps", "clip": "--clip", "averageDecay": "--average-decay", "weightDrop": "--weight-drop", "lockedDropout": "--locked-dropout", "epochs": "--epochs",
         "maxSteps": "--steps", "timeBudgetSeconds": "--time", "validationFraction": "--val-frac",
         "validationSymbols": "--val-symbols", "evalEvery": "--eval-every", "saveEvery": "--save-every", "seed": "--seed", "threads": "--threads",
         // The run directory and how it is opened

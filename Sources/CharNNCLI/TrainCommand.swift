@@ -76,6 +76,8 @@ struct TrainCommand: ParsableCommand {
     var averageDecay: Double?
     @Option(name: .customLong("weight-drop"), parsing: .unconditional, help: ArgumentHelp("Fraction of the recurrent (hidden-to-hidden) weights dropped at random for each step, the same for every stream and time step: AWD-LSTM's weight drop, against overfitting of the recurrence; 0 to 0.9 (default: 0, off).", valueName: "p"))
     var weightDrop: Float?
+    @Flag(name: .customLong("locked-dropout"), help: "Keep each stream's --dropout mask for the whole --seq window instead of drawing a new one at every step: locked (variational) dropout, as in AWD-LSTM, so a dropped unit stays dropped through the window. Needs --dropout above 0 (default: off).")
+    var lockedDropout = false
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after N passes over the training text, counted over the whole run.", valueName: "n"))
     var epochs: Int?
@@ -148,6 +150,7 @@ struct TrainCommand: ParsableCommand {
         o.clip = clip ?? o.clip
         o.averageDecay = averageDecay ?? o.averageDecay
         o.weightDrop = weightDrop ?? o.weightDrop
+        o.lockedDropout = lockedDropout || o.lockedDropout
         o.epochs = epochs
         o.maxSteps = steps
         o.timeBudgetSeconds = try time.map(parseTime)

@@ -45,6 +45,9 @@ struct TrainingReporter {
             if start.options.weightDrop > 0 {
                 emit("Dropping \(start.options.weightDrop) of the recurrent weights each step (--weight-drop).")
             }
+            if start.options.lockedDropout {
+                emit("Keeping each stream's dropout mask for the whole --seq window (--locked-dropout).")
+            }
             if let decay = start.options.averageDecay {
                 emit("Validating and saving a moving average of the weights (--average-decay \(decay)).")
             }

@@ -22,7 +22,7 @@ struct GradientCheckTests {
         let seed: UInt64
         let workspace: ModelWorkspace
 
-        init(dropout: Float, cell: RecurrentCell) throws {
+        init(dropout: Float, cell: RecurrentCell, lockedDropout: Bool = false) throws {
             let config = ModelConfig(vocabularySize: 20, embeddingSize: 4, hiddenSize: 8, layers: 2, dropout: dropout, cell: cell)
             model = try CharModel(config: config, seed: 7)
             var rng = RandomGenerator(seed: 99)
@@ -39,6 +39,7 @@ struct GradientCheckTests {
             }
             seed = 5
             workspace = try ModelWorkspace(config: config, batch: 3, steps: 5)
+            workspace.locksDropoutOverTime = lockedDropout
         }
 
         func loss(model: CharModel? = nil, state: RecurrentState? = nil) throws -> Float {
@@ -53,9 +54,13 @@ struct GradientCheckTests {
         abs(numeric - analytic) <= relativeTolerance * max(abs(numeric), abs(analytic)) + absoluteTolerance
     }
 
-    @Test("every parameter, the input and the initial state", arguments: [Float(0), 0.3], RecurrentCell.allCases)
-    func gradientsMatchFiniteDifferences(dropout: Float, cell: RecurrentCell) throws {
-        let problem = try Problem(dropout: dropout, cell: cell)
+    /// No dropout, dropout drawn at every step, and locked dropout (one mask per stream for the T steps).
+    static let dropouts: [(probability: Float, locked: Bool)] = [(0, false), (0.3, false), (0.3, true)]
+
+    @Test("every parameter, the input and the initial state", arguments: dropouts, RecurrentCell.allCases)
+    func gradientsMatchFiniteDifferences(dropout setting: (probability: Float, locked: Bool), cell: RecurrentCell) throws {
+        let dropout = setting.probability
+        let problem = try Problem(dropout: dropout, cell: cell, lockedDropout: setting.locked)
         _ = try problem.loss()
         var gradients = ParameterSet(zerosFor: problem.model.parameters.layout)
         try problem.model.backward(workspace: problem.workspace, into: &gradients)
@@ -99,6 +104,6 @@ struct GradientCheckTests {
                 #expect(inputGradient[position * width + j] == embedding[Int(token) * width + j])
             }
         }
-        print("gradient check (\(cell), dropout \(dropout)): \(checked) elements, largest |numeric − analytic| \(worst)")
+        print("gradient check (\(cell), dropout \(dropout)\(setting.locked ? " locked" : "")): \(checked) elements, largest |numeric − analytic| \(worst)")
     }
 }

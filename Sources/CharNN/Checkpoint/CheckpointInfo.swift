@@ -41,6 +41,8 @@ public struct CheckpointInfo: Sendable, Codable {
     public var averageDecay: Double?
     /// The fraction of recurrent weights the run drops each step (`--weight-drop`), when above 0.
     public var weightDrop: Float?
+    /// Whether the run locks each stream's dropout mask over a window (`--locked-dropout`).
+    public var lockedDropout = false
     /// The CRC-32C of the tensor bytes the file records, in hex.
     public var storedChecksum: String?
     /// The CRC-32C of the tensor bytes as read, in hex (8 digits).
@@ -89,6 +91,7 @@ public struct CheckpointInfo: Sendable, Codable {
             info.bestValidationLoss = checkpoint.training?.bestValidationLoss
             info.averageDecay = checkpoint.training?.options.averageDecay
             info.weightDrop = checkpoint.training.flatMap { $0.options.weightDrop > 0 ? $0.options.weightDrop : nil }
+            info.lockedDropout = checkpoint.training?.options.lockedDropout ?? false
         } catch {
             info.problem = error.description
         }

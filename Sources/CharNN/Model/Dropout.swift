@@ -19,6 +19,24 @@ func dropoutForward(
     }
 }
 
+/// Locked (variational) dropout: one mask per stream for the whole chunk of T steps, so a dropped
+/// unit stays dropped at every step, as in Gal & Ghahramani (2016) and AWD-LSTM. The mask is still
+/// written out as [T·B, H], so ``dropoutBackward(d:mask:count:)`` serves both forms.
+/// mask[t·B + b] = mask[b], drawn from `generators[b]` (one per stream) or all from `generators[0]`;
+/// out = x * mask                                                     x, mask, out: [T·B, H]
+func lockedDropoutForward(
+    out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+    steps: Int, batch: Int, width: Int, probability p: Float, generators: UnsafeMutablePointer<RandomGenerator>, count: Int
+) {
+    let keep = dropoutScale(p), first = batch * width
+    for b in 0..<batch {
+        let rng = generators + (count == 1 ? 0 : b % count)
+        for n in (b * width)..<((b + 1) * width) { mask[n] = rng.pointee.nextUnitFloat() < p ? 0 : keep }
+    }
+    for t in 1..<max(1, steps) { (mask + t * first).update(from: mask, count: first) }
+    for n in 0..<(steps * first) { out[n] = x[n] * mask[n] }
+}
+
 /// What kept units are multiplied by; shared by both forms of dropoutForward, so a test with
 /// fixed masks checks the scale training uses.
 @inline(__always) func dropoutScale(_ p: Float) -> Float { 1 / (1 - p) }

@@ -35,6 +35,11 @@ public final class ModelWorkspace {
     /// on its own core (SplitBatchPass, Evaluator).
     public var recurrentThreads = 1
 
+    /// Training forward passes draw one dropout mask per stream for the whole chunk of T steps
+    /// (locked, or variational, dropout) instead of one per step: set from the run's
+    /// ``TrainingOptions/lockedDropout``. Inference and validation use no dropout either way.
+    package var locksDropoutOverTime = false
+
     /// For tests only: per layer, which units [T, B, H] training forward passes drop, instead of
     /// drawing them, so charnn can be checked against a reference that dropped the same units
     /// (LSTMReferenceTests). The kept ones are scaled as in training. nil, as in all of charnn,

@@ -72,6 +72,12 @@ final class SplitBatchPass {
         RandomGenerator(seed: seed ^ (UInt64(b + 1) &* 0xD6E8_FEB8_6659_FD93))
     }
 
+    /// Whether training passes lock each stream's dropout mask over the T steps (``TrainingOptions/lockedDropout``).
+    var locksDropoutOverTime: Bool {
+        get { halves[0].workspace.locksDropoutOverTime }
+        set { for half in halves { half.workspace.locksDropoutOverTime = newValue } }
+    }
+
     /// The halves' workspaces, [B_h, T] each: idle between steps, so validation borrows them.
     var workspaces: [ModelWorkspace] { halves.map(\.workspace) }
 

@@ -93,6 +93,7 @@ public final class Trainer {
                                   share: group.streamShare(batch: streams.batch))
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         weightDrop = WeightDrop(probability: state.options.weightDrop, layout: model.parameters.layout)
+        pass.locksDropoutOverTime = state.options.lockedDropout
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
     }

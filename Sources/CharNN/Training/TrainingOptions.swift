@@ -37,6 +37,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// weight drop (DropConnect on every layer's `W_hh`, one mask per step, survivors scaled by
     /// 1 / (1 − p)), against overfitting of the recurrence itself; 0 turns it off.
     public var weightDrop: Float = 0
+    /// Draw each stream's dropout mask once per chunk of ``sequenceLength`` steps instead of at
+    /// every step: locked (variational) dropout, as in AWD-LSTM, so a dropped unit stays dropped
+    /// through the chunk. Needs ``dropout`` above 0.
+    public var lockedDropout = false
 
     // The budget; with none given, ``defaultTimeBudget`` applies.
     /// Passes over the training split to run for (1–1000000), or nil for no epoch budget.
@@ -114,6 +118,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw .invalidOption(field: "averageDecay", problem: "must be between 0 and 1 (for example 0.999), got \(averageDecay)")
         }
         guard weightDrop >= 0 && weightDrop < 1 else { throw .invalidOption(field: "weightDrop", problem: "must be in [0, 1), got \(weightDrop)") }
+        if lockedDropout && !(dropout > 0) {
+            throw .invalidOption(field: "lockedDropout", problem: "locks the dropout mask over time, so it needs a dropout above 0 (dropout is \(dropout))")
+        }
         guard clip.isFinite && clip > 0 else { throw .invalidOption(field: "clip", problem: "must be a positive number, got \(clip)") }
         guard validationFraction.isFinite && validationFraction >= 0 && validationFraction <= 0.5 else {
             throw .invalidOption(field: "validationFraction", problem: "must be in [0, 0.5], got \(validationFraction)")
@@ -135,7 +142,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 extension TrainingOptions {
     private enum CodingKeys: String, CodingKey {
         case layers, hiddenSize, embeddingSize, dropout, batch, sequenceLength, learningRate, schedule, warmupSteps, clip,
-             averageDecay, weightDrop, epochs, maxSteps, timeBudgetSeconds, validationFraction, validationSymbols, evalEvery, saveEvery,
+             averageDecay, weightDrop, lockedDropout, epochs, maxSteps, timeBudgetSeconds, validationFraction, validationSymbols, evalEvery, saveEvery,
              seed, threads
         /// The sequence length's name before 0.2.0.
         case steps
@@ -159,6 +166,7 @@ extension TrainingOptions {
         clip = try c.decode(Float.self, forKey: .clip)
         averageDecay = try c.decodeIfPresent(Double.self, forKey: .averageDecay)
         weightDrop = try c.decodeIfPresent(Float.self, forKey: .weightDrop) ?? 0
+        lockedDropout = try c.decodeIfPresent(Bool.self, forKey: .lockedDropout) ?? false
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
         timeBudgetSeconds = try c.decodeIfPresent(Double.self, forKey: .timeBudgetSeconds)
@@ -182,6 +190,7 @@ extension TrainingOptions {
         try c.encodeIfPresent(averageDecay, forKey: .averageDecay)
         // Written only when on, so a checkpoint without it reads as before in older versions.
         if weightDrop > 0 { try c.encode(weightDrop, forKey: .weightDrop) }
+        if lockedDropout { try c.encode(lockedDropout, forKey: .lockedDropout) }
         try c.encodeIfPresent(epochs, forKey: .epochs)
         try c.encodeIfPresent(maxSteps, forKey: .maxSteps)
         try c.encodeIfPresent(timeBudgetSeconds, forKey: .timeBudgetSeconds)
