@@ -79,8 +79,11 @@ package final class Evaluator {
                                       threads: threads, segmentSums: &shareSums, isCancelled: isCancelled)
             segmentSums.replaceSubrange(share, with: shareSums)
         } else {
+            // The batch-1 passes (this and the leftover below) hold OpenBLAS at one thread, as the
+            // halves do (`runHalves`): its sums depend on its thread count, and a count another caller
+            // in the process had left set changed validation's bits from one pass to the next.
             let workspace = try singleWorkspace(model.config)
-            total = try withOneBLASThread { () throws(ModelError) -> Double in
+            total = try OpenBLASRuntime.withThreads(1) { () throws(ModelError) -> Double in
                 try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
                     try score(model, starts: starts, length: length, workspace: workspace, segmentSums: sums,
                               isCancelled: isCancelled)
@@ -93,7 +96,7 @@ package final class Evaluator {
         if leftover > 0 && (!distributed || group.isRoot) {
             var ignored = [0.0]
             let workspace = try singleWorkspace(model.config)
-            total += try withOneBLASThread { () throws(ModelError) -> Double in
+            total += try OpenBLASRuntime.withThreads(1) { () throws(ModelError) -> Double in
                 try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
                     try score(model, starts: [scored], length: leftover, workspace: workspace, segmentSums: sums,
                               isCancelled: isCancelled)
@@ -152,16 +155,6 @@ package final class Evaluator {
             }
             return totals.reduce(0, +)
         }
-    }
-
-    /// `body`'s result, computed with OpenBLAS held at one thread, as the halves are (`runHalves`).
-    /// OpenBLAS's sums depend on its thread count, and the batch-1 passes must not take whatever
-    /// count another caller (a training run in the same process) left set: validation then gave
-    /// different bits from one run to the next.
-    private func withOneBLASThread(_ body: () throws(ModelError) -> Double) throws(ModelError) -> Double {
-        var result = Result<Double, ModelError>.success(0)
-        OpenBLASRuntime.withThreads(1) { result = Result { () throws(ModelError) -> Double in try body() } }
-        return try result.get()
     }
 
     /// Sum of losses over `length` predictions from each start, streams side by side, in chunks of

@@ -47,13 +47,18 @@ import Synchronization
     /// product: a training run then differed from an identical one when a sampler ran beside it. Under
     /// this lock the second caller waits for the first's products to end. `body` must not call this
     /// again, on its own thread or on one it waits for: the lock is not recursive.
-    package static func withThreads(_ count: Int, _ body: () -> Void) {
+    /// Returns `body`'s result, or rethrows its error once the count is restored.
+    package static func withThreads<Value, Failure: Error>(
+        _ count: Int, _ body: () throws(Failure) -> Value
+    ) throws(Failure) -> Value {
+        var result: Result<Value, Failure>?
         threadCountOwner.withLock { _ in
             let previous = threads
             if previous != max(1, count) { setThreadsUnlocked(count) }
-            body()
+            result = Result { () throws(Failure) -> Value in try body() }
             if threads != previous { setThreadsUnlocked(previous) }
         }
+        return try result!.get()
     }
 
     /// The core type that suits this CPU when OpenBLAS picked a generic one, or nil.

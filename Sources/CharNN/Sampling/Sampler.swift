@@ -76,13 +76,9 @@ public final class Sampler: Sequence, IteratorProtocol {
         var start = tokens.startIndex
         while start < tokens.endIndex {
             let end = Swift.min(start + chunk, tokens.endIndex)
-            var failure: ModelError?
-            OpenBLASRuntime.withThreads(primeBLASThreads) {
-                do throws(ModelError) {
-                    _ = try model.forward(tokens: Array(tokens[start..<end]), state: &state, workspace: workspace)
-                } catch { failure = error }
+            try OpenBLASRuntime.withThreads(primeBLASThreads) { () throws(ModelError) in
+                _ = try model.forward(tokens: Array(tokens[start..<end]), state: &state, workspace: workspace)
             }
-            if let failure { throw failure }
             start = end
         }
         return state
