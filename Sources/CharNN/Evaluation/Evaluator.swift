@@ -79,29 +79,16 @@ package final class Evaluator {
                                       threads: threads, segmentSums: &shareSums, isCancelled: isCancelled)
             segmentSums.replaceSubrange(share, with: shareSums)
         } else {
-            // The batch-1 passes (this and the leftover below) hold OpenBLAS at one thread, as the
-            // halves do (`runHalves`): its sums depend on its thread count, and a count another caller
-            // in the process had left set changed validation's bits from one pass to the next.
-            let workspace = try singleWorkspace(model.config)
-            total = try OpenBLASRuntime.withThreads(1) { () throws(ModelError) -> Double in
-                try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                    try score(model, starts: starts, length: length, workspace: workspace, segmentSums: sums,
-                              isCancelled: isCancelled)
-                }
-            }
+            total = try scoreOneAtATime(model, starts: starts, length: length, segmentSums: &segmentSums,
+                                        isCancelled: isCancelled)
         }
         var scored = segments * length
         // The remainder belongs to a whole pass only; a sample is the segments' beginnings.
         let leftover = length == segmentLength ? n - scored : 0
         if leftover > 0 && (!distributed || group.isRoot) {
             var ignored = [0.0]
-            let workspace = try singleWorkspace(model.config)
-            total += try OpenBLASRuntime.withThreads(1) { () throws(ModelError) -> Double in
-                try ignored.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
-                    try score(model, starts: [scored], length: leftover, workspace: workspace, segmentSums: sums,
-                              isCancelled: isCancelled)
-                }
-            }
+            total += try scoreOneAtATime(model, starts: [scored], length: leftover, segmentSums: &ignored,
+                                         isCancelled: isCancelled)
         }
         scored += leftover
         // Asked once more after the chunks: a stream that stopped early saw it true, and it stays true.
@@ -154,6 +141,21 @@ package final class Evaluator {
                           isCancelled: isCancelled)
             }
             return totals.reduce(0, +)
+        }
+    }
+
+    /// As `score(_:starts:length:workspace:segmentSums:isCancelled:)` in the batch-1 workspace
+    /// (one start), with OpenBLAS held at one thread as the halves are (`runHalves`): its
+    /// sums depend on its thread count, and a count another caller in the process had left set changed
+    /// validation's bits from one pass to the next.
+    private func scoreOneAtATime(_ model: CharModel, starts: [Int], length: Int, segmentSums: inout [Double],
+                                 isCancelled: () -> Bool) throws(ModelError) -> Double {
+        let workspace = try singleWorkspace(model.config)
+        return try OpenBLASRuntime.withThreads(1) { () throws(ModelError) -> Double in
+            try segmentSums.withUnsafeMutableBufferPointer { (sums) throws(ModelError) -> Double in
+                try score(model, starts: starts, length: length, workspace: workspace, segmentSums: sums,
+                          isCancelled: isCancelled)
+            }
         }
     }
 

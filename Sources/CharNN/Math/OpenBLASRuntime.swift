@@ -51,14 +51,12 @@ import Synchronization
     package static func withThreads<Value, Failure: Error>(
         _ count: Int, _ body: () throws(Failure) -> Value
     ) throws(Failure) -> Value {
-        var result: Result<Value, Failure>?
-        threadCountOwner.withLock { _ in
+        try threadCountOwner.withLock { (_) throws(Failure) -> sending Value in
             let previous = threads
             if previous != max(1, count) { setThreadsUnlocked(count) }
-            result = Result { () throws(Failure) -> Value in try body() }
-            if threads != previous { setThreadsUnlocked(previous) }
+            defer { if threads != previous { setThreadsUnlocked(previous) } }
+            return try body()
         }
-        return try result!.get()
     }
 
     /// The core type that suits this CPU when OpenBLAS picked a generic one, or nil.

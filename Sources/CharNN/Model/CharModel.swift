@@ -123,14 +123,16 @@ public struct CharModel: Sendable, Equatable {
                     precondition(fixed.count == N * H, "fixed dropouts must be [T, B, H]")
                     dropoutForward(out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, count: N * H,
                                    probability: config.dropout, dropped: fixed)
-                } else if ws.lastForwardUsedDropout, let rng, ws.locksDropoutOverTime {
-                    lockedDropoutForward(
-                        out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, steps: T, batch: B, width: H,
-                        probability: config.dropout, generators: rng, count: generators)
                 } else if ws.lastForwardUsedDropout, let rng {
-                    dropoutForward(
-                        out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, rows: N, width: H,
-                        probability: config.dropout, generators: rng, count: generators)
+                    if ws.locksDropoutOverTime {
+                        lockedDropoutForward(
+                            out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, steps: T, batch: B, width: H,
+                            probability: config.dropout, generators: rng, count: generators)
+                    } else {
+                        dropoutForward(
+                            out: ws.dropped[k], mask: ws.dropoutMasks[k], x: act.hidden + B * H, rows: N, width: H,
+                            probability: config.dropout, generators: rng, count: generators)
+                    }
                 }
                 input = UnsafePointer(ws.layerOutput(k))
             }

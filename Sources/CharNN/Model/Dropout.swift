@@ -28,13 +28,11 @@ func lockedDropoutForward(
     out: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
     steps: Int, batch: Int, width: Int, probability p: Float, generators: UnsafeMutablePointer<RandomGenerator>, count: Int
 ) {
-    let keep = dropoutScale(p), first = batch * width
-    for b in 0..<batch {
-        let rng = generators + (count == 1 ? 0 : b % count)
-        for n in (b * width)..<((b + 1) * width) { mask[n] = rng.pointee.nextUnitFloat() < p ? 0 : keep }
-    }
+    // Step 0 draws as per-step dropout does (row b from generators[b]); the later steps reuse its mask.
+    dropoutForward(out: out, mask: mask, x: x, rows: batch, width: width, probability: p, generators: generators, count: count)
+    let first = batch * width
     for t in 1..<max(1, steps) { (mask + t * first).update(from: mask, count: first) }
-    for n in 0..<(steps * first) { out[n] = x[n] * mask[n] }
+    for n in first..<(steps * first) { out[n] = x[n] * mask[n] }
 }
 
 /// What kept units are multiplied by; shared by both forms of dropoutForward, so a test with

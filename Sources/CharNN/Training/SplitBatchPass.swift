@@ -37,9 +37,10 @@ final class SplitBatchPass {
         var state: RecurrentState
         var generators: [RandomGenerator]
 
-        init(streams: Range<Int>, config: ModelConfig, steps: Int, ownGradients: Bool) throws(ModelError) {
+        init(streams: Range<Int>, config: ModelConfig, steps: Int, ownGradients: Bool, locksDropoutOverTime: Bool) throws(ModelError) {
             self.streams = streams
             workspace = try ModelWorkspace(config: config, batch: streams.count, steps: steps)
+            workspace.locksDropoutOverTime = locksDropoutOverTime
             self.ownGradients = ownGradients ? ParameterSet(zerosFor: ParameterLayout(config: config)) : nil
             inputs = [Int32](repeating: 0, count: streams.count * steps)
             targets = inputs
@@ -49,8 +50,10 @@ final class SplitBatchPass {
     }
 
     /// Buffers for batches of `batch` streams × `steps` steps of `config`, running the streams in
-    /// `share` (all of them by default); a share of one stream is not split.
-    init(config: ModelConfig, batch: Int, steps: Int, share: Range<Int>? = nil) throws(ModelError) {
+    /// `share` (all of them by default); a share of one stream is not split. With
+    /// `locksDropoutOverTime`, each stream keeps one dropout mask for the T steps
+    /// (``TrainingOptions/lockedDropout``).
+    init(config: ModelConfig, batch: Int, steps: Int, share: Range<Int>? = nil, locksDropoutOverTime: Bool = false) throws(ModelError) {
         let share = share ?? 0..<batch
         guard !share.isEmpty, share.lowerBound >= 0, share.upperBound <= batch else {
             throw .shapeMismatch("streams \(share) are not a share of a batch of \(batch)")
@@ -61,7 +64,8 @@ final class SplitBatchPass {
         var halves: [Half] = []
         for (n, range) in streamHalves(batch: share.count).enumerated() {
             let streams = (range.lowerBound + share.lowerBound)..<(range.upperBound + share.lowerBound)
-            halves.append(try Half(streams: streams, config: config, steps: steps, ownGradients: n > 0))
+            halves.append(try Half(streams: streams, config: config, steps: steps, ownGradients: n > 0,
+                                   locksDropoutOverTime: locksDropoutOverTime))
         }
         self.halves = halves
     }
@@ -70,12 +74,6 @@ final class SplitBatchPass {
     static func streamGenerator(seed: UInt64, stream b: Int) -> RandomGenerator {
         // SplitMix64 seeding (RandomGenerator) scatters seeds that differ in any bit.
         RandomGenerator(seed: seed ^ (UInt64(b + 1) &* 0xD6E8_FEB8_6659_FD93))
-    }
-
-    /// Whether training passes lock each stream's dropout mask over the T steps (``TrainingOptions/lockedDropout``).
-    var locksDropoutOverTime: Bool {
-        get { halves[0].workspace.locksDropoutOverTime }
-        set { for half in halves { half.workspace.locksDropoutOverTime = newValue } }
     }
 
     /// The halves' workspaces, [B_h, T] each: idle between steps, so validation borrows them.

@@ -90,10 +90,10 @@ public final class Trainer {
         self.average = average
         self.evaluator = Evaluator(tokens: data.validation, batch: streams.batch, steps: streams.steps)
         pass = try SplitBatchPass(config: model.config, batch: streams.batch, steps: streams.steps,
-                                  share: group.streamShare(batch: streams.batch))
+                                  share: group.streamShare(batch: streams.batch),
+                                  locksDropoutOverTime: state.options.lockedDropout)
         gradients = ParameterSet(zerosFor: model.parameters.layout)
         weightDrop = WeightDrop(probability: state.options.weightDrop, layout: model.parameters.layout)
-        pass.locksDropoutOverTime = state.options.lockedDropout
         inputs = [Int32](repeating: 0, count: streams.batch * streams.steps)
         targets = inputs
     }
