@@ -30,6 +30,21 @@ struct ResumeTests {
         #expect(x.training?.learningRate == y.training?.learningRate, "plan", sourceLocation: sourceLocation)
     }
 
+    /// Trains `options` to its step budget twice: straight through in `dir`/straight, and in
+    /// `dir`/split as a session stopped at step 5, then resumed with `resumedWith` (the same options
+    /// by default). Expects the split run to reach the budget bit-identical to the straight one.
+    static func expectExactResume(corpus: String, dir: String, options: TrainingOptions, resumedWith: TrainingOptions? = nil,
+                                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let steps = try #require(options.maxSteps, sourceLocation: sourceLocation)
+        _ = try TrainingRunTests.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
+        #expect(try session(corpus: corpus, out: dir + "/split", options: options, mode: .fresh, steps: 5).step == 5,
+                sourceLocation: sourceLocation)
+        #expect(try TrainingRunTests.train(corpus: corpus, out: dir + "/split", options: resumedWith ?? options, mode: .resume).step == steps,
+                sourceLocation: sourceLocation)
+        try expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: steps,
+                          sourceLocation: sourceLocation)
+    }
+
     @Test("two threads: stopped at step 5 and resumed, bit-identical to an uninterrupted run")
     func twoThreads() throws {
         let dir = try temporaryDirectory("resume-threads")
@@ -37,10 +52,7 @@ struct ResumeTests {
         var options = tinyTrainingOptions(steps: 14)
         options.threads = 2
         options.batch = 8  // two halves of four streams, one per thread
-        _ = try TrainingRunTests.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
-        #expect(try Self.session(corpus: corpus, out: dir + "/split", options: options, mode: .fresh, steps: 5).step == 5)
-        #expect(try TrainingRunTests.train(corpus: corpus, out: dir + "/split", options: options, mode: .resume).step == 14)
-        try Self.expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: 14)
+        try Self.expectExactResume(corpus: corpus, dir: dir, options: options)
     }
 
     @Test("a GRU and an RNN run: stopped at step 5 and resumed, bit-identical; the file names the cell",
@@ -52,12 +64,9 @@ struct ResumeTests {
         options.cell = cell
         options.threads = 2
         options.batch = 8
-        _ = try TrainingRunTests.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
-        #expect(try Self.session(corpus: corpus, out: dir + "/split", options: options, mode: .fresh, steps: 5).step == 5)
         var other = options
         other.cell = .lstm  // a resumed run takes its cell from the checkpoint, not from the options
-        #expect(try TrainingRunTests.train(corpus: corpus, out: dir + "/split", options: other, mode: .resume).step == 12)
-        try Self.expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: 12)
+        try Self.expectExactResume(corpus: corpus, dir: dir, options: options, resumedWith: other)
         let saved = try Checkpoint.load(from: dir + "/split/latest.safetensors")
         #expect(saved.model.config.cell == cell)
         #expect(saved.model.parameters.layout.tensors.map(\.name).contains("\(cell.rawValue).weight_hh_l1"))
@@ -71,10 +80,7 @@ struct ResumeTests {
         options.schedule = .cosine
         options.warmupSteps = 3
         options.averageDecay = 0.9
-        _ = try TrainingRunTests.train(corpus: corpus, out: dir + "/straight", options: options, mode: .fresh)
-        #expect(try Self.session(corpus: corpus, out: dir + "/split", options: options, mode: .fresh, steps: 5).step == 5)
-        #expect(try TrainingRunTests.train(corpus: corpus, out: dir + "/split", options: options, mode: .resume).step == 14)
-        try Self.expectSameRun(dir + "/straight/latest.safetensors", dir + "/split/latest.safetensors", step: 14)
+        try Self.expectExactResume(corpus: corpus, dir: dir, options: options)
         // Averaging was on: the saved model is the average, not the raw weights.
         let saved = try Checkpoint.load(from: dir + "/split/latest.safetensors")
         #expect(saved.trainingWeights != nil && saved.trainingWeights?.values != saved.model.parameters.values)
